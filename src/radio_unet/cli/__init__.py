@@ -1,0 +1,72 @@
+"""The ``radio-unet`` command line.
+
+Each subcommand lives in its own module of this package with
+``add_arguments(parser)`` and ``run(args) -> int``; modules are imported only
+when needed so that ``radio-unet --help`` stays fast. Errors the user can fix
+(:class:`radio_unet.errors.RadioUNetError`) are printed as one line and the
+exit status is 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from typing import Sequence
+
+from .. import __version__
+from ..errors import RadioUNetError
+
+__all__ = ["main", "build_parser", "COMMANDS"]
+
+#: name -> one-line description. The module ``radio_unet.cli.<name>`` implements it.
+COMMANDS: dict[str, str] = {
+    "info": "Describe FITS images: shape, pixel scale, beam, unit, frequency, centre, blanks, noise.",
+    "simulate": "Make synthetic LOFAR observations (image, sky model, mask, labels) for training.",
+    "train": "Train a Radio U-Net on a simulated or user data set.",
+    "segment": "Segment FITS images into probability maps of diffuse emission.",
+    "evaluate": "Score probability maps against true masks (IoU, source precision/recall, baselines).",
+    "targets": "Per galaxy cluster: cut out, segment, detection ratio R within 2.2 R500, threshold sweep.",
+    "cutout": "Cut square images around targets out of survey mosaics, WCS kept.",
+    "finetune": "Fine-tune a trained model on a few real images with masks.",
+    "demo": "Simulate one LoTSS-like field, segment it with the shipped model, and show the result.",
+}
+
+
+def _module(name: str):
+    return importlib.import_module(f"{__name__}.{name}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the argument parser with every subcommand registered."""
+    parser = argparse.ArgumentParser(
+        prog="radio-unet",
+        description="Find faint diffuse radio emission (halos, relics, bridges, filaments) in radio images with a U-Net.",
+    )
+    parser.add_argument("--version", action="version", version=f"radio-unet {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, help_text in COMMANDS.items():
+        sp = sub.add_parser(name, help=help_text, description=help_text)
+        _module(name).add_arguments(sp)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    try:
+        return int(_module(args.command).run(args) or 0)
+    except RadioUNetError as exc:
+        print(f"radio-unet {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"radio-unet {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,41 @@
+"""Options shared by several subcommands."""
+
+from __future__ import annotations
+
+import argparse
+
+from ..errors import RadioUNetError
+from ..io import Beam, parse_beam, parse_plane
+
+__all__ = ["add_image_options", "image_options", "not_yet"]
+
+
+def add_image_options(parser: argparse.ArgumentParser) -> None:
+    """Add ``--beam``, ``--unit`` and ``--plane``: how to read images whose headers are incomplete."""
+    group = parser.add_argument_group("image reading")
+    group.add_argument(
+        "--beam",
+        metavar="BMAJ[,BMIN,BPA]",
+        help="restoring beam in arcsec, arcsec, deg (overrides the header; needed when it has none)",
+    )
+    group.add_argument(
+        "--unit",
+        choices=["Jy/beam", "Jy/pixel"],
+        help="brightness unit (overrides BUNIT; needed when BUNIT is missing or unknown)",
+    )
+    group.add_argument(
+        "--plane",
+        metavar="AXIS=INDEX",
+        help="plane to keep of a non-degenerate extra axis, e.g. FREQ=0 (0-based)",
+    )
+
+
+def image_options(args: argparse.Namespace) -> dict:
+    """Keyword arguments for :func:`radio_unet.io.read_image` from parsed options."""
+    beam: Beam | None = parse_beam(args.beam) if getattr(args, "beam", None) else None
+    return {"beam": beam, "unit": getattr(args, "unit", None), "plane": parse_plane(getattr(args, "plane", None))}
+
+
+def not_yet(command: str, issue: str) -> int:
+    """Refuse a registered but not yet implemented command with a clear message."""
+    raise RadioUNetError(f"'{command}' is registered but not implemented yet in this version (planned: {issue})")

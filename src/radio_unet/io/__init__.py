@@ -1,0 +1,21 @@
+"""File formats at the edges: FITS images, beams, units, atomic outputs."""
+
+from .atomic import atomic_path
+from .beam import Beam, beam_from_header, parse_beam
+from .image import RadioImage, parse_plane, read_image, write_image
+from .units import JY_BEAM, JY_PIXEL, convert_brightness, parse_unit
+
+__all__ = [
+    "atomic_path",
+    "Beam",
+    "beam_from_header",
+    "parse_beam",
+    "RadioImage",
+    "parse_plane",
+    "read_image",
+    "write_image",
+    "JY_BEAM",
+    "JY_PIXEL",
+    "convert_brightness",
+    "parse_unit",
+]
