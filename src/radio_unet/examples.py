@@ -5,24 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from astropy.wcs import WCS
 from scipy.ndimage import gaussian_filter
 
 from .io import Beam, write_image
+from .io.wcs import make_celestial_wcs
 
-__all__ = ["example_wcs", "write_example_image"]
-
-
-def example_wcs(npix: int, *, pixel_scale_arcsec: float = 1.5, ra: float = 218.6, dec: float = 55.0) -> WCS:
-    """A SIN-projection celestial WCS centred on (``ra``, ``dec``)."""
-    wcs = WCS(naxis=2)
-    wcs.wcs.ctype = ["RA---SIN", "DEC--SIN"]
-    wcs.wcs.crval = [ra, dec]
-    wcs.wcs.crpix = [npix / 2 + 1, npix / 2 + 1]
-    wcs.wcs.cdelt = [-pixel_scale_arcsec / 3600, pixel_scale_arcsec / 3600]
-    wcs.wcs.cunit = ["deg", "deg"]
-    wcs.wcs.radesys = "ICRS"
-    return wcs
+__all__ = ["write_example_image"]
 
 
 def write_example_image(path: str | Path, *, npix: int = 256, seed: int = 0, rms: float = 7e-5) -> Path:
@@ -40,4 +28,4 @@ def write_example_image(path: str | Path, *, npix: int = 256, seed: int = 0, rms
         y, x = rng.integers(10, npix - 10, 2)
         sources[y, x] = rng.uniform(1e-3, 3e-2)
     image += gaussian_filter(sources, sigma_pix) * (2 * np.pi * sigma_pix**2)
-    return write_image(path, image.astype(np.float32), wcs=example_wcs(npix), beam=Beam(6.0, 6.0, 0.0), unit="Jy/beam", frequency=144e6)
+    return write_image(path, image.astype(np.float32), wcs=make_celestial_wcs((npix, npix), pixel_scale_arcsec=1.5, ra_deg=218.6, dec_deg=55.0), beam=Beam(6.0, 6.0, 0.0), unit="Jy/beam", frequency=144e6)

@@ -3,6 +3,7 @@
 from .atomic import atomic_path
 from .beam import Beam, beam_from_header, parse_beam
 from .image import RadioImage, parse_plane, read_image, write_image
+from .wcs import make_celestial_wcs
 from .units import JY_BEAM, JY_PIXEL, convert_brightness, parse_unit
 
 __all__ = [
@@ -18,4 +19,5 @@ __all__ = [
     "JY_PIXEL",
     "convert_brightness",
     "parse_unit",
+    "make_celestial_wcs",
 ]
