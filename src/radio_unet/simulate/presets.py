@@ -109,7 +109,8 @@ PRESETS: dict[str, Preset] = {
             pixel_scale_arcsec=2.0,
             beams_arcsec=(6.0,),
             noise_rms_jy_beam=(50e-6, 150e-6),
-            description="lotss-6as on a 512x512 grid: many small training fields quickly on a laptop",
+            description="lotss-6as on a 512x512 grid (clusters at z >= 0.1 so that halos fit): many small training fields quickly",
+            sky={"z_range": (0.1, 0.6)},
         ),
     )
 }

@@ -1,0 +1,61 @@
+"""Batch predictors: turn a trained model into ``predict(batch) -> probabilities``."""
+
+from __future__ import annotations
+
+import contextlib
+
+import numpy as np
+import torch
+
+from ..errors import RadioUNetError
+
+__all__ = ["TorchPredictor", "make_predictor"]
+
+
+class TorchPredictor:
+    """Class-1 probabilities of a PyTorch model on float32 batches ``(N, H, W)``.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        A network returning logits ``(N, C, H, W)``.
+    device : {"cpu", "cuda"} or torch.device
+    precision : {"32", "bf16"}
+        ``bf16`` runs convolutions in bfloat16 autocast (about 2-3x faster on
+        CPUs with AVX-512 BF16 and on GPUs); probabilities stay float32.
+    channel : int
+        The class whose probability is returned (1: diffuse emission).
+    """
+
+    def __init__(self, model: torch.nn.Module, *, device: str = "cpu", precision: str = "32", channel: int = 1):
+        if precision not in ("32", "bf16"):
+            raise RadioUNetError(f"precision must be '32' or 'bf16', got {precision!r}")
+        if str(device).startswith("cuda") and not torch.cuda.is_available():
+            raise RadioUNetError("--device cuda asked for, but PyTorch sees no CUDA GPU here")
+        self.device = torch.device(device)
+        self.model = model.to(self.device).eval().to(memory_format=torch.channels_last)
+        self.precision = precision
+        self.channel = channel
+
+    def __call__(self, batch: np.ndarray) -> np.ndarray:
+        x = torch.from_numpy(np.ascontiguousarray(batch, dtype=np.float32))[:, None].to(self.device)
+        x = x.contiguous(memory_format=torch.channels_last)
+        autocast = (
+            torch.autocast(self.device.type, dtype=torch.bfloat16) if self.precision == "bf16" else contextlib.nullcontext()
+        )
+        with torch.inference_mode(), autocast:
+            logits = self.model(x)
+        prob = torch.softmax(logits.float(), dim=1)[:, self.channel]
+        return prob.cpu().numpy()
+
+
+def make_predictor(model, *, backend: str = "torch", device: str = "cpu", precision: str = "32", onnx_path=None):
+    """A predictor for ``backend`` ``torch`` (a model) or ``onnx`` (an exported file)."""
+    if backend == "torch":
+        return TorchPredictor(model, device=device, precision=precision)
+    if backend == "onnx":
+        from ..models import OnnxPredictor
+
+        session = OnnxPredictor(onnx_path)
+        return lambda batch: session.predict_proba(np.asarray(batch, np.float32)[:, None])[:, 1]
+    raise RadioUNetError(f"unknown backend {backend!r}: use 'torch' or 'onnx'")

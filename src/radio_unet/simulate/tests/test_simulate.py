@@ -1,0 +1,94 @@
+"""Tests of data-set simulation: files, manifest, determinism, resume and errors."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from radio_unet.cli import main
+from radio_unet.errors import RadioUNetError
+from radio_unet.io import read_image
+from radio_unet.simulate import get_preset, simulate_dataset
+
+SMALL = get_preset("lotss-6as-512").with_overrides(npix=128, hours=2.0, freqs_hz=(130e6, 160e6))
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory):
+    """Three small images made once for the module."""
+    out = tmp_path_factory.mktemp("sim")
+    table = simulate_dataset(SMALL, 3, out, seed=7, gallery=2)
+    return out, table
+
+
+def test_files_and_manifest(dataset):
+    """Every image has its four FITS files on one grid, and the manifest one row each with the parameters."""
+    out, table = dataset
+    assert list(table["id"]) == ["sim_00000", "sim_00001", "sim_00002"]
+    assert {"noise_rms_jy_beam", "bmaj_arcsec", "mask_fraction", "components"} <= set(table.columns)
+    assert (out / "gallery.png").stat().st_size > 10_000
+    row = table.iloc[0]
+    images = {k: read_image(out / row[k]) for k in ("image", "sky", "mask", "labels")}
+    assert images["image"].unit == "Jy/beam" and images["sky"].unit == "Jy/pixel"
+    for img in images.values():
+        assert img.shape == (128, 128)
+        assert img.beam is not None and img.beam.major == pytest.approx(row["bmaj_arcsec"])
+        assert img.wcs.wcs.compare(images["image"].wcs.wcs)
+    mask = images["mask"].data
+    assert set(np.unique(mask)) <= {0.0, 1.0}
+    assert mask.mean() == pytest.approx(row["mask_fraction"])
+    assert pd.read_csv(out / "manifest.csv").shape[0] == 3
+
+
+def test_same_seed_identical_files(dataset, tmp_path):
+    """The same seed gives identical files, independent of which images are made in one run."""
+    out, _ = dataset
+    simulate_dataset(SMALL, 2, tmp_path, seed=7, gallery=0)
+    for k in ("image", "sky", "mask", "labels"):
+        a = read_image(out / f"sim_00001.{k}.fits").data
+        b = read_image(tmp_path / f"sim_00001.{k}.fits").data
+        np.testing.assert_array_equal(a, b)
+    other = tmp_path / "other"
+    simulate_dataset(SMALL, 1, other, seed=8, gallery=0)
+    assert not np.array_equal(read_image(other / "sim_00000.sky.fits").data, read_image(out / "sim_00000.sky.fits").data)
+
+
+def test_resume_skips_finished_images(dataset, tmp_path, capsys):
+    """A rerun keeps finished images (same files, untouched) and makes only the missing ones."""
+    simulate_dataset(SMALL, 2, tmp_path, seed=7, gallery=0)
+    first = (tmp_path / "sim_00000.image.fits").stat().st_mtime_ns
+    (tmp_path / "sim_00001.json").unlink()  # as if interrupted before the record was written
+    simulate_dataset(SMALL, 3, tmp_path, seed=7, gallery=0)
+    assert (tmp_path / "sim_00000.image.fits").stat().st_mtime_ns == first
+    assert "resuming: 1 of 3" in capsys.readouterr().out
+    assert json.loads((tmp_path / "sim_00002.json").read_text())["index"] == 2
+
+
+def test_resume_with_other_settings_is_refused(dataset):
+    """Resuming a folder with another seed is a clear error."""
+    out, _ = dataset
+    with pytest.raises(RadioUNetError, match="other settings"):
+        simulate_dataset(SMALL, 3, out, seed=99)
+
+
+def test_invalid_parameters(tmp_path, capsys):
+    """Bad options give one clear line and exit status 2."""
+    assert main(["simulate", "--preset", "lotss-6as", "--n", "0", "--out", str(tmp_path / "x")]) == 2
+    assert "--n must be at least 1" in capsys.readouterr().err
+    with pytest.raises(RadioUNetError, match="npix must be at least"):
+        simulate_dataset(SMALL.with_overrides(npix=8), 1, tmp_path)
+    with pytest.raises(RadioUNetError, match="unknown preset"):
+        get_preset("vlass")
+
+
+def test_dask_workers_give_the_same_files(dataset, tmp_path):
+    """Two Dask worker processes make the same files as a serial run."""
+    out, _ = dataset
+    simulate_dataset(SMALL, 2, tmp_path, seed=7, workers=2, gallery=0)
+    for index in (0, 1):
+        a = read_image(out / f"sim_0000{index}.image.fits").data
+        b = read_image(tmp_path / f"sim_0000{index}.image.fits").data
+        np.testing.assert_array_equal(a, b)
