@@ -1,18 +1,59 @@
-"""``radio-unet segment``: Segment FITS images into probability maps of diffuse emission."""
+"""``radio-unet segment``: probability maps of diffuse emission for FITS images."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 
-from .common import not_yet
+from .common import add_image_options, image_options
 
 __all__ = ["add_arguments", "run"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Register the options of ``segment``."""
+    parser.add_argument("inputs", nargs="+", metavar="INPUT", help="FITS images (any size, any resolution)")
+    parser.add_argument("-o", "--out", default="segmented", help="output folder (default: segmented)")
+    parser.add_argument("--model", default="default", help="shipped model name or path to .safetensors/folder")
+    parser.add_argument("--tiling", choices=["window", "paper"], default="window",
+                        help="window: large windows with cropped margins (fast); paper: 192 tiles at stride 96")
+    parser.add_argument("--threshold", type=float, default=0.5, help="probability threshold of the mask (default 0.5)")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda")
+    parser.add_argument("--backend", choices=["torch", "onnx"], default="torch", help="inference backend")
+    parser.add_argument("--precision", choices=["32", "bf16"], default="32", help="torch precision (bf16: faster on AVX-512/GPU)")
+    parser.add_argument("--workers", type=int, default=1, help="files in parallel on a local Dask cluster")
+    parser.add_argument("--scheduler", help="address of an existing Dask scheduler")
+    parser.add_argument("--no-png", action="store_true", help="skip the pictures")
+    parser.add_argument("--overwrite", action="store_true", help="redo finished outputs")
+    add_image_options(parser)
+
+
+class _Job:
+    """Picklable per-file job for Dask."""
+
+    def __init__(self, args: argparse.Namespace):
+        self.out = args.out
+        self.kwargs = dict(model=args.model, tiling=args.tiling, threshold=args.threshold, backend=args.backend,
+                           device=args.device, precision=args.precision, read_options=image_options(args),
+                           png=not args.no_png, overwrite=args.overwrite)
+
+    def __call__(self, path: str) -> dict:
+        from ..segment.run import segment_file
+
+        return segment_file(path, self.out, **self.kwargs)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Not implemented yet: says so clearly."""
-    return not_yet("segment", "issue 5")
+    """Segment every input; bad files are reported and the others finish."""
+    from ..parallel import run_parallel
+    from ..segment.load import resolve_model
+
+    resolve_model(args.model)  # fail early, once, on a wrong model name
+    results, failures = run_parallel(_Job(args), args.inputs, workers=args.workers, scheduler=args.scheduler,
+                                     desc="segment", unit="image")
+    for r in results:
+        state = "already done" if r["skipped"] else f"{100 * r['fraction_above']:.2f}% above threshold"
+        print(f"{r['input']}: {r['prob']} ({state})")
+    for path, message in failures:
+        print(f"radio-unet segment: error: {message if str(path) in message else f'{path}: {message}'}", file=sys.stderr)
+    return 2 if failures else 0

@@ -31,6 +31,8 @@ from .units import JY_BEAM, JY_PIXEL, convert_brightness, parse_unit
 __all__ = ["RadioImage", "read_image", "write_image", "parse_plane"]
 
 _FREQ_KEYS = ("RESTFRQ", "RESTFREQ", "FREQ", "CRVAL3F")
+#: BUNIT values of maps that are not brightness (masks, probabilities): read with unit None.
+_NON_BRIGHTNESS = {"", "none", "1", "probability", "dimensionless", "mask", "label"}
 
 
 @dataclass
@@ -311,7 +313,7 @@ def read_image(
     parsed = parse_unit(unit_text)
     if unit is not None and parsed is None:
         raise InputError(path, f"cannot use --unit {unit!r}: use {JY_BEAM} or {JY_PIXEL}")
-    if parsed is None and unit_text not in (None, ""):
+    if parsed is None and str(unit_text or "").strip().lower() not in _NON_BRIGHTNESS:
         raise InputError(
             path, f"unknown brightness unit BUNIT={unit_text!r}; state it with --unit {JY_BEAM} or --unit {JY_PIXEL}"
         )

@@ -2,6 +2,6 @@
 
 from .generate import image_id, simulate_one
 from .presets import PRESETS, Preset, get_preset
-from .runner import run_parallel, simulate_dataset, write_manifest
+from .runner import simulate_dataset, write_manifest
 
-__all__ = ["PRESETS", "Preset", "get_preset", "image_id", "simulate_one", "simulate_dataset", "run_parallel", "write_manifest"]
+__all__ = ["PRESETS", "Preset", "get_preset", "image_id", "simulate_one", "simulate_dataset", "write_manifest"]

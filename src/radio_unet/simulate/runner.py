@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Callable, Iterable
 
 import pandas as pd
-from tqdm.auto import tqdm
 
 from ..errors import RadioUNetError
 from ..io.atomic import atomic_path
+from ..parallel import run_parallel
 from .generate import image_id, is_done, simulate_one
 from .presets import Preset
 
-__all__ = ["simulate_dataset", "write_manifest", "run_parallel"]
+__all__ = ["simulate_dataset", "write_manifest"]
 
 RUN_FILE = "simulate.json"
 MANIFEST = "manifest.csv"
@@ -33,58 +32,6 @@ def _check_run_settings(out: Path, settings: dict) -> None:
             )
     with atomic_path(run_file) as tmp:
         tmp.write_text(json.dumps(settings, indent=2))
-
-
-def run_parallel(
-    func: Callable, items: Iterable, *, workers: int = 1, scheduler: str | None = None, desc: str = "", unit: str = "item"
-) -> tuple[list, list[tuple[object, str]]]:
-    """Run ``func(item)`` over ``items`` with a progress bar; serial, on a Dask LocalCluster or on a scheduler.
-
-    Parameters
-    ----------
-    func : callable
-        A picklable top-level function.
-    items : iterable
-    workers : int
-        1 runs in this process; more starts a local Dask cluster of that many
-        single-threaded worker processes.
-    scheduler : str, optional
-        Address of an existing Dask scheduler (e.g. one started by
-        dask-jobqueue on SLURM); overrides ``workers``.
-
-    Returns
-    -------
-    results, failures
-        The results of the items that worked, and ``(item, message)`` for each
-        item that raised; one failure never stops the others.
-    """
-    items = list(items)
-    results, failures = [], []
-    if not items:
-        return results, failures
-    if workers <= 1 and scheduler is None:
-        for item in tqdm(items, desc=desc, unit=unit):
-            try:
-                results.append(func(item))
-            except Exception as exc:  # noqa: BLE001 - reported, the run goes on
-                failures.append((item, f"{type(exc).__name__}: {exc}"))
-        return results, failures
-
-    from dask.distributed import Client, LocalCluster, as_completed
-
-    cluster = None
-    if scheduler is None:
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
-    with Client(scheduler or cluster) as client:
-        futures = {client.submit(func, item, pure=False): item for item in items}
-        for future in tqdm(as_completed(futures), total=len(futures), desc=desc, unit=unit):
-            try:
-                results.append(future.result())
-            except Exception as exc:  # noqa: BLE001
-                failures.append((futures[future], f"{type(exc).__name__}: {exc}"))
-    if cluster is not None:
-        cluster.close()
-    return results, failures
 
 
 def write_manifest(out: Path, n: int) -> pd.DataFrame:

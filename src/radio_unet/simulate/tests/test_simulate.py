@@ -36,7 +36,7 @@ def test_files_and_manifest(dataset):
     for img in images.values():
         assert img.shape == (128, 128)
         assert img.beam is not None and img.beam.major == pytest.approx(row["bmaj_arcsec"])
-        assert img.wcs.wcs.compare(images["image"].wcs.wcs)
+        assert img.wcs.wcs.compare(images["image"].wcs.wcs, tolerance=1e-12)
     mask = images["mask"].data
     assert set(np.unique(mask)) <= {0.0, 1.0}
     assert mask.mean() == pytest.approx(row["mask_fraction"])

@@ -1,0 +1,87 @@
+"""Tests of ``radio-unet segment`` with a small untrained model: outputs, WCS, blanks, resume, bad files."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from astropy.io import fits
+
+from radio_unet.cli import main
+from radio_unet.conftest import celestial_header, random_image, write_fits
+from radio_unet.io import read_image
+from radio_unet.models import build_model, save_model
+from radio_unet.segment.resample import match_resolution
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory):
+    """A base-4, depth-2 U-Net with random weights and a card for 2"/px, 6" beam."""
+    torch.manual_seed(0)
+    model = build_model({"base_filters": 4, "depth": 2, "dropout": 0.0})
+    path = tmp_path_factory.mktemp("model") / "tiny.safetensors"
+    save_model(path, model.eval(), {"normalization": {"vmin": 1e-7, "vmax": 1e-2, "unit": "Jy/beam"},
+                                    "pixel_scale_arcsec": 2.0, "beam_arcsec": {"major": 6.0, "minor": 6.0, "pa": 0.0}})
+    return path
+
+
+def _image(tmp_path, name="field.fits", scale=2.0, beam=6.0, shape=(70, 90)):
+    h = celestial_header(nx=shape[1], ny=shape[0], scale_arcsec=scale)
+    h["BMAJ"], h["BMIN"], h["BPA"], h["BUNIT"] = beam / 3600, beam / 3600, 0.0, "JY/BEAM"
+    data = random_image(*shape)
+    data[:3] = np.nan
+    return write_fits(tmp_path / name, data, h)
+
+
+def test_segment_writes_all_outputs_on_the_input_grid(tmp_path, tiny_model, capsys):
+    """prob/mask FITS keep the WCS and shape, blanks stay blank, and a DS9 region file and PNG are written."""
+    src = _image(tmp_path)
+    out = tmp_path / "out"
+    assert main(["segment", str(src), "-o", str(out), "--model", str(tiny_model), "--threshold", "0.3"]) == 0
+    prob, inp = read_image(out / "field.prob.fits"), read_image(src)
+    assert prob.shape == inp.shape and prob.wcs.wcs.compare(inp.wcs.wcs, tolerance=1e-12)
+    assert np.isnan(prob.data[:3]).all() and np.isfinite(prob.data[3:]).all()
+    assert ((prob.data[3:] >= 0) & (prob.data[3:] <= 1)).all()
+    mask = read_image(out / "field.mask.fits").data
+    np.testing.assert_array_equal(mask > 0, np.nan_to_num(prob.data) >= 0.3)
+    assert (out / "field.reg").read_text().startswith("# Region file format: DS9")
+    assert (out / "field.png").stat().st_size > 5000
+    assert fits.getheader(out / "field.prob.fits")["HIERARCH RUNET THRESHOLD"] == 0.3
+
+
+def test_rerun_skips_and_bad_files_do_not_stop_others(tmp_path, tiny_model, capsys):
+    """A finished file is skipped on rerun; a bad file is reported in one line and the rest finish."""
+    good = _image(tmp_path)
+    bad = tmp_path / "broken.fits"
+    bad.write_text("not fits")
+    out = tmp_path / "out"
+    assert main(["segment", str(good), "-o", str(out), "--model", str(tiny_model), "--no-png"]) == 0
+    capsys.readouterr()
+    assert main(["segment", str(bad), str(good), "-o", str(out), "--model", str(tiny_model), "--no-png"]) == 2
+    captured = capsys.readouterr()
+    assert "already done" in captured.out
+    errors = [line for line in captured.err.splitlines() if "error:" in line]
+    assert len(errors) == 1 and "broken.fits" in errors[0] and "Traceback" not in captured.err
+    assert not list(out.glob("broken*"))
+
+
+def test_unknown_model_is_a_clear_error(tmp_path, capsys):
+    """A wrong --model names the problem and the shipped models."""
+    assert main(["segment", str(_image(tmp_path)), "--model", "nonexistent", "-o", str(tmp_path)]) == 2
+    assert "no model 'nonexistent'" in capsys.readouterr().err
+
+
+def test_resolution_matching(tmp_path, tiny_model):
+    """An image at another pixels-per-beam is resampled to the model's and the map comes back on the input grid."""
+    fine = read_image(_image(tmp_path, "fine.fits", scale=1.0, beam=6.0, shape=(120, 100)))
+    work, factor = match_resolution(fine, model_pixel_scale=2.0, model_beam=6.0)
+    assert factor == pytest.approx(2.0)
+    assert work.pixel_scale_arcsec == pytest.approx(2.0, rel=1e-6)
+    assert work.shape == (60, 50)
+    same = read_image(_image(tmp_path, "lowres.fits", scale=4.0, beam=12.0))
+    assert match_resolution(same, model_pixel_scale=2.0, model_beam=6.0)[1] == 1.0
+    out = tmp_path / "o"
+    assert main(["segment", str(tmp_path / "fine.fits"), "-o", str(out), "--model", str(tiny_model), "--no-png"]) == 0
+    prob = read_image(out / "fine.prob.fits")
+    assert prob.shape == (120, 100)
+    assert float(fits.getheader(out / "fine.prob.fits")["HIERARCH RUNET RESAMPLE"]) == pytest.approx(2.0)
