@@ -65,6 +65,7 @@ def instrument_for(preset: Preset, beam_arcsec: float, cache_dir: str | None):
         hours=preset.hours,
         freqs_hz=tuple(preset.freqs_hz),
         taper_arcsec=preset.taper_arcsec,
+        robust=preset.robust,
     )
     return prepare(setup, cache_dir=cache_dir)
 

@@ -42,7 +42,10 @@ class Preset:
         Range of antenna phase-error rms (deg) for artefacts on bright sources
         (visibility route; 0 switches them off).
     taper_arcsec : float or None
-        Gaussian uv-taper for low-resolution presets.
+        Gaussian uv-taper (arcsec); ``None`` with a fixed ``robust`` lets the
+        instrument tune the taper to reach the beam.
+    robust : float or None
+        Briggs robust; ``None`` tunes robust to reach the beam.
     description : str
     """
 
@@ -57,6 +60,7 @@ class Preset:
     freqs_hz: tuple[float, ...] = (120e6, 136e6, 152e6, 168e6)
     gain_phase_deg: tuple[float, float] = (0.0, 5.0)
     taper_arcsec: float | None = None
+    robust: float | None = None
     description: str = ""
     sky: dict = field(default_factory=dict, hash=False, compare=False)
 
@@ -100,7 +104,7 @@ PRESETS: dict[str, Preset] = {
             pixel_scale_arcsec=4.5,
             beams_arcsec=(20.0,),
             noise_rms_jy_beam=(70e-6, 150e-6),
-            taper_arcsec=20.0,
+            robust=-0.5,
             description="LoTSS low-resolution cluster images: 960x960 at 4.5\"/px, 20\" beam, rms ~100 uJy/beam",
         ),
         Preset(
