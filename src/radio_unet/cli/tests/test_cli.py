@@ -66,7 +66,7 @@ def test_info_user_beam_and_unit(tmp_path, capsys):
 
 def test_unimplemented_command_says_so(capsys):
     """A command registered for a later version exits 2 with a clear message, not a traceback."""
-    assert main(["cutout"]) == 2
+    assert main(["finetune"]) == 2
     assert "not implemented yet" in capsys.readouterr().err
 
 

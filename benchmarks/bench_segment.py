@@ -1,0 +1,128 @@
+"""Benchmark: segmentation of a 2000x2000 image, `window` vs `paper` tiling, torch and ONNX Runtime.
+
+Prints and writes benchmarks/results/segment.md: seconds per image, the window/paper
+speed-up, achieved GFLOP/s (convolution FLOPs counted from the model) and the ratio to
+the machine's measured peak (a large fp32 / bf16 matrix product).
+
+Usage: python benchmarks/bench_segment.py [--model default] [--npix 2000] [--repeats 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from radio_unet.models import export_onnx, load_model
+from radio_unet.models.unet import RadioUNet
+from radio_unet.segment import load_segmenter, resolve_model, segment_array
+from radio_unet.segment.predictors import make_predictor
+
+
+def conv_flops_per_pixel(model: RadioUNet, size: int = 192) -> float:
+    """Multiply-adds x 2 of every (transposed) convolution per input pixel, counted with hooks."""
+    total = 0
+
+    def hook(module, inputs, output):
+        nonlocal total
+        k = int(np.prod(module.kernel_size))
+        if isinstance(module, torch.nn.ConvTranspose2d):
+            total += 2 * k * module.in_channels * module.out_channels // module.groups * inputs[0].shape[-1] * inputs[0].shape[-2]
+        else:
+            total += 2 * k * module.in_channels // module.groups * output.numel()
+
+    handles = [m.register_forward_hook(hook) for m in model.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.ConvTranspose2d))]
+    with torch.inference_mode():
+        model.eval()(torch.zeros(1, 1, size, size))
+    for h in handles:
+        h.remove()
+    return total / size**2
+
+
+def peak_gflops(dtype: torch.dtype, n: int = 2048, repeats: int = 5) -> float:
+    """Best achieved GFLOP/s of an n x n matrix product (the machine's practical limit)."""
+    a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
+    torch.mm(a, b)
+    best = float("inf")
+    for _ in range(repeats):
+        t = time.perf_counter()
+        torch.mm(a, b)
+        best = min(best, time.perf_counter() - t)
+    return 2 * n**3 / best / 1e9
+
+
+def time_it(fn, repeats: int) -> float:
+    fn()  # warm-up
+    best = float("inf")
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t)
+    return best
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="default")
+    parser.add_argument("--npix", type=int, default=2000)
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--out", default=str(Path(__file__).parent / "results" / "segment.md"))
+    args = parser.parse_args()
+
+    model, card = load_model(resolve_model(args.model))
+    rng = np.random.default_rng(0)
+    image = rng.random((args.npix, args.npix), dtype=np.float32) * 0.6  # normalised-range input
+    flops_px = conv_flops_per_pixel(model)
+    peaks = {"32": peak_gflops(torch.float32), "bf16": peak_gflops(torch.bfloat16)}
+    onnx_path = Path("/tmp/radio_unet_bench_segment.onnx")
+    export_onnx(model, onnx_path, card=card)
+    rows = []
+    for backend, precision in (("torch", "32"), ("torch", "bf16"), ("onnx", "32")):
+        predict = make_predictor(model, backend=backend, precision=precision, onnx_path=onnx_path)
+        times = {}
+        for tiling in ("window", "paper"):
+            times[tiling] = time_it(lambda: segment_array(image, predict, tiling=tiling, divisor=card.architecture.divisor), args.repeats)
+        # FLOPs actually computed: window pads each 1024 core with 128 px margins; paper computes 4x each pixel.
+        n_px = args.npix**2
+        work = {"window": None, "paper": flops_px * n_px * (192 / 96) ** 2}
+        ny = nx = args.npix
+        win, margin = 1024, 128
+        cores = [(min(win, ny - y), min(win, nx - x)) for y in range(0, ny, win) for x in range(0, nx, win)]
+        work["window"] = flops_px * sum((int(np.ceil(h / 16) * 16) + 2 * margin) * (int(np.ceil(w / 16) * 16) + 2 * margin) for h, w in cores)
+        for tiling in ("window", "paper"):
+            gflops = work[tiling] / times[tiling] / 1e9
+            rows.append((f"{backend}-{precision}", tiling, times[tiling], gflops, peaks["bf16" if precision == "bf16" else "32"] / gflops))
+        rows.append((f"{backend}-{precision}", "paper/window", times["paper"] / times["window"], float("nan"), float("nan")))
+    lines = [
+        "# Benchmark: segmentation of one image",
+        "",
+        f"- date: {dt.datetime.now(dt.timezone.utc).isoformat(timespec='seconds')}",
+        f"- command: `python benchmarks/bench_segment.py --model {args.model} --npix {args.npix} --repeats {args.repeats}`",
+        f"- machine: {platform.machine()}, {os.cpu_count()} logical CPUs, torch threads {torch.get_num_threads()}, torch {torch.__version__}",
+        f"- load average before the run: {os.getloadavg()[0]:.2f} (2 cores: above 2 means the machine was shared)",
+        f"- model: {args.model} ({card.architecture.name}, base {card.architecture.base_filters}), "
+        f"{flops_px / 1e3:.1f} kFLOP per pixel per pass; image {args.npix}x{args.npix}",
+        f"- machine peak (best {2048}^3 matrix product): fp32 {peaks['32']:.0f} GFLOP/s, bf16 {peaks['bf16']:.0f} GFLOP/s",
+        "",
+        "| engine | tiling | seconds per image (best) | achieved GFLOP/s | peak / achieved |",
+        "|---|---|---:|---:|---:|",
+    ]
+    for engine, tiling, sec, gf, ratio in rows:
+        if tiling == "paper/window":
+            lines.append(f"| {engine} | **speed-up window vs paper** | **{sec:.2f}x** | | |")
+        else:
+            lines.append(f"| {engine} | {tiling} | {sec:.2f} | {gf:.0f} | {ratio:.2f} |")
+    text = "\n".join(lines) + "\n"
+    print(text)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(text)
+
+
+if __name__ == "__main__":
+    main()

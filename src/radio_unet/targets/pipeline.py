@@ -1,0 +1,419 @@
+"""The whole per-target chain: cut-out -> segment -> detection ratio -> figures, tables and the threshold sweep.
+
+:func:`run_targets` runs :class:`TargetJob` over every target of a
+catalogue (in parallel with :func:`radio_unet.parallel.run_parallel`) and
+writes into ``out_dir``::
+
+    cutouts/<stem>.fits          the image cut-outs (WCS, beam, unit kept)
+    segment/<stem>.prob.fits     probability maps (mask, DS9 regions) unless --probabilities
+    figures/<stem>.png           image + p contour + R circle | probability map
+    targets.ecsv                 one row per catalogue target (status says why R is missing)
+    gallery.png                  overview, strongest R first (gallery_NN.png when many)
+    summary.json                 counts; with labels the metrics, KS test and best threshold
+    sweep.ecsv, sweep.png, ratio_histogram.png   with labels
+    rejected_rows.txt            catalogue rows skipped for missing or impossible values
+
+Every step skips work already done (cut-outs with the same settings,
+probability maps with the same model and options, figures with the same
+numbers), so an interrupted run resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from os import PathLike
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+from astropy.table import MaskedColumn, Table
+
+from ..errors import InputError, RadioUNetError
+from .cutouts import CutoutJob, cut_out, find_images, open_image, read_footprints, target_items, write_rejected
+from .ratio import measure_target, radius_pixels
+from .sweep import PAPER_THRESHOLD, detect, summarize_detection
+
+__all__ = ["TargetJob", "find_probability_map", "run_targets", "results_table", "GALLERY_PAGE"]
+
+#: Targets per gallery page.
+GALLERY_PAGE = 48
+
+
+def find_probability_map(directory: str | PathLike, stems: Sequence[str]) -> Path | None:
+    """The first ``<stem>.prob.fits`` (or ``.prob.fits.gz``) in ``directory`` among ``stems``."""
+    for stem in stems:
+        for suffix in (".prob.fits", ".prob.fits.gz"):
+            path = Path(directory) / f"{stem}{suffix}"
+            if path.is_file():
+                return path
+    return None
+
+
+def _same_grid(shape_a, wcs_a, shape_b, wcs_b, *, tolerance: float = 0.01) -> bool:
+    """True when two grids have the same shape and their corners and centre agree within ``tolerance`` pixels."""
+    if tuple(shape_a) != tuple(shape_b):
+        return False
+    ny, nx = shape_a
+    x = np.array([0.0, nx - 1, 0.0, nx - 1, (nx - 1) / 2])
+    y = np.array([0.0, 0.0, ny - 1, ny - 1, (ny - 1) / 2])
+    try:
+        xa, ya = wcs_a.world_to_pixel(wcs_b.pixel_to_world(x, y))
+    except Exception:  # noqa: BLE001 - incompatible frames and the like: not the same grid
+        return False
+    return bool(np.all(np.abs(np.asarray(xa) - x) < tolerance) and np.all(np.abs(np.asarray(ya) - y) < tolerance))
+
+
+def _on_grid(prob_image, *, ra: float, dec: float, shape, wcs) -> np.ndarray:
+    """The probability map on the cut-out grid: the same cut when the grids agree, else reprojected."""
+    if _same_grid(prob_image.data.shape, prob_image.wcs, shape, wcs):
+        return np.asarray(prob_image.data, np.float32)
+    data, cut_wcs = cut_out(prob_image.data, prob_image.wcs, ra=ra, dec=dec, size=max(shape))
+    if _same_grid(data.shape, cut_wcs, shape, wcs):
+        return data
+    from reproject import reproject_interp
+
+    out, _ = reproject_interp((np.asarray(prob_image.data, np.float32), prob_image.wcs), wcs, shape_out=tuple(shape),
+                              order="bilinear")
+    return out.astype(np.float32)
+
+
+class TargetJob:
+    """Cut out, segment and measure one target (picklable for :func:`radio_unet.parallel.run_parallel`).
+
+    Parameters
+    ----------
+    out_dir : path
+        Output folder (``cutouts/``, ``segment/``, ``figures/`` go inside).
+    size : int
+        Cut-out side in pixels.
+    radius_r500 : float
+        Radius of the R circle in units of R500.
+    prob_threshold : float
+        Probability of the contour, the segmentation mask and ``npix_above``.
+    threshold : float
+        R threshold of ``detected`` (shown in the figure).
+    model : str
+        Model name or path for :func:`radio_unet.segment.run.segment_file`.
+    probabilities : path, optional
+        Folder of existing ``<stem>.prob.fits`` maps (the target's stem, or
+        the stem of the image it was cut from) used instead of segmenting.
+    segment_options : dict, optional
+        ``tiling``, ``backend``, ``device``, ``precision`` for segment_file.
+    read_options : dict, optional
+        ``beam``/``unit``/``plane`` for reading the input images.
+    png : bool
+        Write the per-target figure.
+    overwrite : bool
+        Redo every step.
+    h0, om0 : float
+        Flat Lambda-CDM cosmology of the pixel areas and radii.
+    thumb_size : int
+        Side of the gallery thumbnail.
+
+    Notes
+    -----
+    The item is a dict with ``index``, ``name``, ``stem``, ``ra``, ``dec``,
+    ``z``, ``r500_mpc`` and ``candidates`` (image paths, nearest centre
+    first). The result is a dict of the measured values (see
+    :func:`radio_unet.targets.ratio.measure_target`) with ``status``
+    (``ok`` or ``blank in every image``), file names and a ``thumb`` for
+    the gallery.
+    """
+
+    def __init__(
+        self,
+        out_dir: str | PathLike,
+        *,
+        size: int = 960,
+        radius_r500: float = 2.2,
+        prob_threshold: float = 0.5,
+        threshold: float = PAPER_THRESHOLD,
+        model: str = "default",
+        probabilities: str | PathLike | None = None,
+        segment_options: dict | None = None,
+        read_options: dict | None = None,
+        png: bool = True,
+        overwrite: bool = False,
+        h0: float = 70.0,
+        om0: float = 0.3,
+        thumb_size: int = 96,
+    ):
+        self.out_dir = str(out_dir)
+        self.size = int(size)
+        self.radius_r500 = float(radius_r500)
+        self.prob_threshold = float(prob_threshold)
+        self.threshold = float(threshold)
+        self.model = str(model)
+        self.probabilities = None if probabilities is None else str(probabilities)
+        self.segment_options = dict(segment_options or {})
+        self.read_options = dict(read_options or {})
+        self.png = bool(png)
+        self.overwrite = bool(overwrite)
+        self.h0, self.om0 = float(h0), float(om0)
+        self.thumb_size = int(thumb_size)
+
+    def _cosmology(self):
+        from ..sky.cosmology import get_cosmology
+
+        return get_cosmology(self.h0, self.om0)
+
+    def _probability_map(self, item: dict, cutout: dict) -> Path:
+        if self.probabilities is not None:
+            from ..segment.run import output_stem
+
+            stems = [item["stem"]] + ([output_stem(cutout["image"])] if cutout.get("image") else [])
+            path = find_probability_map(self.probabilities, stems)
+            if path is None:
+                names = " or ".join(f"{s}.prob.fits" for s in stems)
+                raise InputError(self.probabilities, f"no probability map for {item['name']} ({names})")
+            return path
+        from ..segment.run import segment_file
+
+        result = segment_file(cutout["file"], Path(self.out_dir) / "segment", model=self.model,
+                              threshold=self.prob_threshold, png=False, overwrite=self.overwrite,
+                              **self.segment_options)
+        return Path(result["prob"])
+
+    def __call__(self, item: dict) -> dict:
+        from ..io import read_image
+        from .figures import png_signature, save_target_figure, thumbnail
+
+        cutter = CutoutJob(Path(self.out_dir) / "cutouts", size=self.size, read_options=self.read_options,
+                           overwrite=self.overwrite)
+        cutout = cutter(item)
+        base = {"index": item["index"], "name": item["name"], "stem": item["stem"], "image": cutout["image"]}
+        if cutout["file"] is None:
+            return {**base, "status": "blank in every image"}
+        prob_path = self._probability_map(item, cutout)
+        prob = open_image(str(prob_path), None, cache=2) if self.probabilities else read_image(prob_path)
+        cosmo = self._cosmology()
+        m = measure_target(prob.data, prob.wcs, ra=item["ra"], dec=item["dec"], z=item["z"],
+                           r500_mpc=item["r500_mpc"], radius_r500=self.radius_r500, threshold=self.prob_threshold,
+                           cosmology=cosmo)
+
+        image = read_image(cutout["file"])
+        prob_grid = _on_grid(prob, ra=item["ra"], dec=item["dec"], shape=image.data.shape, wcs=image.wcs)
+        from astropy.coordinates import SkyCoord
+
+        cx, cy = (float(v) for v in image.wcs.world_to_pixel(SkyCoord(item["ra"], item["dec"], unit="deg")))
+        radius_cut = m["radius_pix"] * m["pixel_scale_arcsec"] / image.pixel_scale_arcsec
+        from ..plots import image_limits
+
+        limits = image_limits(image.data)  # once: the figure and the thumbnail share it
+        figure = None
+        if self.png:
+            figure = Path(self.out_dir) / "figures" / f"{item['stem']}.png"
+            detected = bool(detect([m["R"]], self.threshold)[0])
+            text = (f"R={m['R']:.4f} ({'detected' if detected else 'not detected'} at {self.threshold:g}), "
+                    f"coverage {m['coverage']:.2f}, max p {m['max_p']:.2f}, "
+                    f"{self.radius_r500:g} R500 = {m['radius_pix']:.0f} px, z={item['z']:.3f}")
+            signature = json.dumps({"text": text, "prob": str(prob_path), "cutout": cutout["file"],
+                                    "contour": self.prob_threshold, "size": cutter.size_of(item)},
+                                   sort_keys=True)
+            if self.overwrite or png_signature(figure) != signature:
+                save_target_figure(figure, image.data, prob_grid, center_xy=(cx, cy), radius_pix=radius_cut,
+                                   contour=self.prob_threshold, title=item["name"], text=text, signature=signature,
+                                   limits=limits)
+        status = "ok" if m["npix"] > 0 else "no valid probability pixels within the radius"
+        thumb = thumbnail(image.data, prob_grid, center_xy=(cx, cy), radius_pix=radius_cut, size=self.thumb_size,
+                          limits=limits)
+        return {**base, "status": status, **{k: m[k] for k in ("R", "coverage", "npix", "npix_circle", "npix_above",
+                                                              "max_p", "radius_pix", "area_kpc2")},
+                "cutout": Path(cutout["file"]).name, "prob": str(prob_path), "figure": str(figure) if figure else "",
+                "thumb": thumb}
+
+
+def results_table(catalog: Table, results: Sequence[dict], *, off: Sequence[dict] = (), failures=(),
+                  threshold: float = PAPER_THRESHOLD) -> Table:
+    """``targets.ecsv``: one row per catalogue target with its measurements and status.
+
+    Columns: ``name, ra, dec, z, r500_mpc, r500_arcmin, radius_pix, R,
+    coverage, npix, npix_above, area_kpc2, max_p, detected`` (+ ``label``,
+    ``positive``), ``image, cutout, prob, status``. R and the other
+    measurements are NaN (or 0) for targets that could not be measured, and
+    ``status`` says why.
+    """
+    n = len(catalog)
+    by_index = {r["index"]: r for r in results}
+    status = [""] * n
+    for r in off:
+        status[r["index"]] = "off every image"
+    for item, message in failures:
+        status[item["index"]] = f"failed: {message}"
+    for i, r in by_index.items():
+        status[i] = r["status"]
+    out = Table()
+    for col in ("name", "ra", "dec", "z", "r500_mpc", "r500_arcmin"):
+        out[col] = catalog[col]
+
+    def column(key, default, dtype):
+        return np.array([by_index[i].get(key, default) if i in by_index else default for i in range(n)], dtype=dtype)
+
+    out["radius_pix"] = column("radius_pix", np.nan, float)
+    out["R"] = column("R", np.nan, float)
+    out["coverage"] = column("coverage", 0.0, float)
+    out["npix"] = column("npix", 0, np.int64)
+    out["npix_above"] = column("npix_above", 0, np.int64)
+    out["area_kpc2"] = column("area_kpc2", np.nan, float)
+    out["area_kpc2"].unit = "kpc2"
+    out["max_p"] = column("max_p", np.nan, float)
+    out["detected"] = detect(out["R"], threshold)
+    if "label" in catalog.colnames:
+        out["label"] = catalog["label"]
+        out["positive"] = MaskedColumn(np.ma.getdata(catalog["positive"]).astype(bool),
+                                       mask=np.ma.getmaskarray(catalog["positive"]))
+    out["image"] = np.array([str(by_index[i].get("image") or "") if i in by_index else "" for i in range(n)], dtype=str)
+    out["cutout"] = column("cutout", "", str) if n else np.zeros(0, str)
+    out["prob"] = np.array([Path(by_index[i]["prob"]).name if i in by_index and by_index[i].get("prob") else ""
+                            for i in range(n)], dtype=str)
+    out["status"] = np.array(status, dtype=str)
+    return out
+
+
+def _write_table(table: Table, path: Path) -> Path:
+    from ..io import atomic_path
+
+    with atomic_path(path) as tmp:
+        table.write(tmp, format="ascii.ecsv")
+    return path
+
+
+def _json_safe(value):
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, (np.floating, float)):
+        return None if not math.isfinite(float(value)) else float(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
+def run_targets(
+    catalog: Table,
+    images: Sequence[str | PathLike],
+    out_dir: str | PathLike,
+    *,
+    size: int = 960,
+    radius_r500: float = 2.2,
+    threshold: float = PAPER_THRESHOLD,
+    prob_threshold: float = 0.5,
+    model: str = "default",
+    probabilities: str | PathLike | None = None,
+    segment_options: dict | None = None,
+    read_options: dict | None = None,
+    workers: int = 1,
+    scheduler: str | None = None,
+    png: bool = True,
+    overwrite: bool = False,
+    h0: float = 70.0,
+    om0: float = 0.3,
+    fit_radius: bool = False,
+) -> dict:
+    """Run the whole chain over a catalogue and write every output (see the module docstring).
+
+    Parameters
+    ----------
+    catalog : astropy.table.Table
+        From :func:`radio_unet.io.catalog.read_catalog` (standard columns,
+        optional ``label``/``positive``).
+    images : sequence of path
+        Mosaics, pointings or ready cut-outs, or folders of them.
+    out_dir : path
+    size, radius_r500, threshold, prob_threshold, model, probabilities, segment_options, read_options, png, overwrite, h0, om0 :
+        See :class:`TargetJob`.
+    workers, scheduler :
+        See :func:`radio_unet.parallel.run_parallel`.
+    fit_radius : bool
+        Enlarge the cut-out of a target whose circle does not fit in
+        ``size`` pixels to ``2 ceil(radius) + 2`` pixels, so that the whole
+        circle is segmented (nearby clusters: large cut-outs, slower).
+
+    Returns
+    -------
+    dict
+        ``table`` (targets.ecsv), ``summary`` (dict), ``sweep`` (Table or
+        None), ``failures``, ``off``, ``bad_images`` and ``paths`` (the
+        files written).
+    """
+    from astropy.wcs.utils import proj_plane_pixel_scales
+
+    from ..parallel import run_parallel
+    from ..sky.cosmology import get_cosmology
+    from .figures import save_gallery, save_ratio_histograms, save_sweep_figure
+
+    if int(size) < 1:
+        raise RadioUNetError(f"--size must be a positive number of pixels, got {size}")
+    if not radius_r500 > 0:
+        raise RadioUNetError(f"--radius-r500 must be positive, got {radius_r500}")
+    if probabilities is not None and not Path(probabilities).is_dir():
+        raise InputError(probabilities, "--probabilities must be a folder of <stem>.prob.fits maps")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    footprints, bad_images = read_footprints(find_images(images))
+    if not footprints:
+        raise RadioUNetError("none of the --images is a readable FITS image with a celestial WCS")
+    items, off = target_items(catalog, footprints)
+    scales = {fp.path: float(np.sqrt(np.prod(np.abs(proj_plane_pixel_scales(fp.wcs))))) * 3600 for fp in footprints}
+    for item in items:
+        row = catalog[item["index"]]
+        item.update(z=float(row["z"]), r500_mpc=float(row["r500_mpc"]))
+        if fit_radius:  # make the cut-out hold the whole circle (on the best image's pixel scale)
+            radius = radius_pixels(item["r500_mpc"], item["z"], pixel_scale_arcsec=scales[item["candidates"][0]],
+                                   radius_r500=radius_r500, cosmology=get_cosmology(h0, om0))
+            item["size"] = max(int(size), 2 * int(math.ceil(radius)) + 2)
+    job = TargetJob(out, size=size, radius_r500=radius_r500, prob_threshold=prob_threshold, threshold=threshold,
+                    model=model, probabilities=probabilities, segment_options=segment_options,
+                    read_options=read_options, png=png, overwrite=overwrite, h0=h0, om0=om0)
+    results, failures = run_parallel(job, items, workers=workers, scheduler=scheduler, desc="targets", unit="target")
+    results.sort(key=lambda r: r["index"])
+
+    table = results_table(catalog, results, off=off, failures=failures, threshold=threshold)
+    table.meta.update({"radius_r500": radius_r500, "threshold": threshold, "prob_threshold": prob_threshold,
+                       "model": "probabilities from " + str(probabilities) if probabilities else str(model),
+                       "cosmology": f"FlatLambdaCDM(H0={h0:g}, Om0={om0:g})", "size": int(size),
+                       "catalogue": catalog.meta.get("source", ""), "fit_radius": bool(fit_radius),
+                       "n_rejected_rows": len(catalog.meta.get("rejected", []))})
+    paths = {"table": _write_table(table, out / "targets.ecsv")}
+    rejected = catalog.meta.get("rejected", [])
+    if rejected:
+        paths["rejected"] = write_rejected(out, catalog)
+
+    # Gallery: strongest R first.
+    measured = [r for r in results if r["status"] == "ok"]
+    has_labels = "label" in table.colnames
+    entries = [{"thumb": r["thumb"], "name": r["name"], "R": r["R"], "detected": bool(detect([r["R"]], threshold)[0]),
+                "label": str(table["label"][r["index"]]) if has_labels else ""} for r in measured]
+    entries.sort(key=lambda e: -e["R"] if np.isfinite(e["R"]) else np.inf)
+    if png and entries:
+        pages = [entries[i : i + GALLERY_PAGE] for i in range(0, len(entries), GALLERY_PAGE)]
+        for k, page in enumerate(pages, start=1):
+            name = "gallery.png" if len(pages) == 1 else f"gallery_{k:02d}.png"
+            title = f"{len(entries)} targets, R in {radius_r500:g} R500, threshold {threshold:g}" + (
+                f" (page {k}/{len(pages)})" if len(pages) > 1 else "")
+            paths.setdefault("gallery", []).append(save_gallery(out / name, page, title=title))
+
+    truth = table["positive"] if has_labels else None
+    summary, sweep = summarize_detection(np.asarray(table["R"], float), truth, threshold=threshold)
+    summary.update(n_catalogue_rows=int(catalog.meta.get("n_input", len(catalog))),
+                   n_rejected_rows=len(rejected), n_off_images=len(off) + sum(r["status"] != "ok" for r in results),
+                   n_failed=len(failures), radius_r500=radius_r500, prob_threshold=prob_threshold)
+    if sweep is not None:
+        paths["sweep"] = _write_table(sweep, out / "sweep.ecsv")
+        best = summary["best"]["threshold"]
+        if png:
+            labelled = ~np.ma.getmaskarray(truth)
+            scores = np.asarray(table["R"], float)[labelled]
+            classes = np.ma.getdata(truth).astype(bool)[labelled]
+            paths["histogram"] = save_ratio_histograms(out / "ratio_histogram.png", scores, classes,
+                                                       threshold=threshold, best=best)
+            paths["sweep_figure"] = save_sweep_figure(out / "sweep.png", sweep, threshold=threshold, best=best)
+    from ..io import atomic_path
+
+    with atomic_path(out / "summary.json") as tmp:
+        tmp.write_text(json.dumps(_json_safe(summary), indent=2) + "\n")
+    paths["summary"] = out / "summary.json"
+    return {"table": table, "summary": summary, "sweep": sweep, "failures": failures, "off": off,
+            "bad_images": bad_images, "paths": paths}
