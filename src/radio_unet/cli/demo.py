@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     start = time.perf_counter()
     segmenter = load_segmenter(args.model)
-    preset = get_preset("lotss-6as").with_overrides(npix=args.npix)
+    preset = get_preset("lotss-6as-512").with_overrides(npix=args.npix)  # the training distribution, on a larger field
     record = simulate_one(preset, 0, seed=args.seed, route="image", out_dir=out)
     t_sim = time.perf_counter() - start
     observed = read_image(out / record["image"])

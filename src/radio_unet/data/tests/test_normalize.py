@@ -1,0 +1,71 @@
+"""Tests of the log normalisation and its unit handling."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from radio_unet.data import Normalization, normalize, normalize_image
+from radio_unet.errors import RadioUNetError
+
+
+def test_limits_map_to_zero_and_one():
+    """vmin -> 0, vmax -> 1, the log mid-point -> 0.5, values beyond the limits are clipped."""
+    x = np.array([1e-10, 1e-5, math.sqrt(1e-10 * 1e-5), 1e-12, 0.0, -1.0, 1.0, 1e-3], np.float64)
+    out = normalize(x)
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out, [0, 1, 0.5, 0, 0, 0, 1, 1], atol=1e-6)
+
+
+def test_formula_inside_range():
+    """Inside the limits the value is (log10 x - log10 vmin) / (log10 vmax - log10 vmin)."""
+    rng = np.random.default_rng(0)
+    x = 10 ** rng.uniform(-9, -4, 100)
+    out = normalize(x, vmin=1e-9, vmax=1e-4)
+    np.testing.assert_allclose(out, (np.log10(x) + 9) / 5, atol=1e-6)
+
+
+def test_nan_becomes_zero_with_validity_mask():
+    """NaN and inf pixels become 0 and are flagged invalid."""
+    x = np.array([[np.nan, 1e-6], [np.inf, -np.inf]], np.float32)
+    out, valid = normalize(x, return_valid=True)
+    assert out[0, 0] == 0 and out[1, 0] == 0 and out[1, 1] == 0
+    assert valid.tolist() == [[False, True], [False, False]]
+    assert np.isfinite(out).all()
+
+
+def test_jy_beam_is_divided_by_the_beam_area():
+    """A Jy/beam image is normalised as image / beam_area in Jy/pixel."""
+    beam_area = 28.3
+    x = np.array([1e-4, 3e-5, 1e-7], np.float32)
+    a = normalize_image(x, unit="Jy/beam", beam_area_pixels=beam_area)
+    b = normalize(x / beam_area)
+    np.testing.assert_allclose(a, b, atol=1e-6)
+    np.testing.assert_allclose(normalize_image(x, unit="Jy/pixel"), normalize(x), atol=0)
+    # limits given in Jy/beam: a Jy/pixel image is multiplied by the beam area
+    c = normalize_image(x, unit="Jy/pixel", beam_area_pixels=beam_area, vmin=1e-8, vmax=1e-3, limits_unit="Jy/beam")
+    np.testing.assert_allclose(c, normalize(x * beam_area, vmin=1e-8, vmax=1e-3), atol=1e-6)
+
+
+def test_unit_errors():
+    """A Jy/beam image without a beam, an unknown unit or bad limits are user errors."""
+    with pytest.raises(RadioUNetError, match="beam"):
+        normalize_image(np.ones(3), unit="Jy/beam")
+    with pytest.raises(RadioUNetError, match="unit"):
+        normalize_image(np.ones(3), unit="mJy")
+    with pytest.raises(RadioUNetError, match="vmin"):
+        normalize(np.ones(3), vmin=1e-5, vmax=1e-10)
+    with pytest.raises(RadioUNetError):
+        Normalization(vmin=0.0)
+
+
+def test_normalization_dataclass():
+    """Normalization applies the same as the function and round-trips through a dict."""
+    norm = Normalization(vmin=1e-9, vmax=1e-4)
+    x = np.array([1e-6, 1e-3], np.float32)
+    np.testing.assert_array_equal(norm.apply(x, unit="Jy/beam", beam_area_pixels=10.0), normalize(x / 10.0, vmin=1e-9, vmax=1e-4))
+    assert Normalization.from_dict(norm.to_dict()) == norm
+    assert Normalization.from_dict(None) == Normalization()
+    assert norm.to_dict() == {"vmin": 1e-9, "vmax": 1e-4, "unit": "Jy/pixel"}

@@ -1,0 +1,34 @@
+"""The Radio U-Net and the smaller networks: architecture, presets, save/load, ONNX export.
+
+Examples
+--------
+>>> from radio_unet.models import build_model, parameter_count
+>>> parameter_count("paper")
+6982082
+>>> model = build_model("lite")
+"""
+
+from .card import CARD_FORMAT, ModelCard, software_versions
+from .export import OnnxPredictor, export_onnx, onnx_predict_proba
+from .serialize import CARD_NAME, WEIGHTS_NAME, load_model, model_paths, save_model, sha256_file
+from .unet import PRESETS, RadioUNet, UNetConfig, build_model, parameter_count
+
+__all__ = [
+    "UNetConfig",
+    "PRESETS",
+    "RadioUNet",
+    "build_model",
+    "parameter_count",
+    "ModelCard",
+    "CARD_FORMAT",
+    "software_versions",
+    "save_model",
+    "load_model",
+    "model_paths",
+    "sha256_file",
+    "WEIGHTS_NAME",
+    "CARD_NAME",
+    "export_onnx",
+    "OnnxPredictor",
+    "onnx_predict_proba",
+]

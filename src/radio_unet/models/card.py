@@ -1,0 +1,155 @@
+"""The model card: a JSON file next to the weights that says what the model is and how it was made.
+
+A card records everything needed to use a trained model correctly on new
+images (the architecture, the normalisation, the pixel scale and beam of the
+training images) and to trust it (data set, seed, command, metrics, software
+versions, the sha256 of the weights file, the date).
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import sys
+from dataclasses import asdict, dataclass, field, fields
+from datetime import datetime, timezone
+from typing import Any, Mapping
+
+from ..errors import RadioUNetError
+from .unet import UNetConfig
+
+__all__ = ["ModelCard", "CARD_FORMAT", "software_versions", "utc_now"]
+
+#: Identifies the card layout; bump on incompatible changes.
+CARD_FORMAT = "radio-unet-model-card/1"
+
+
+def utc_now() -> str:
+    """The current UTC time as an ISO 8601 string with seconds."""
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+def software_versions() -> dict[str, str]:
+    """Versions of Python, radio-unet and the numerical libraries in use."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"python": sys.version.split()[0], "platform": platform.platform()}
+    for name in ("radio-unet", "torch", "lightning", "numpy", "astropy", "safetensors", "onnx", "onnxruntime"):
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            continue
+    return out
+
+
+@dataclass
+class ModelCard:
+    """What a saved model is and how it was trained.
+
+    Parameters
+    ----------
+    architecture : UNetConfig
+        The network (filled from the model by :func:`~radio_unet.models.save_model`).
+    normalization : dict, optional
+        Input normalisation, ``{"vmin": 1e-10, "vmax": 1e-5, "unit": "Jy/pixel"}``
+        (see :class:`radio_unet.data.Normalization`).
+    pixel_scale_arcsec : float, optional
+        Pixel size of the training images.
+    beam_arcsec : dict, optional
+        Restoring beam of the training images, ``{"major", "minor", "pa"}``
+        (arcsec, arcsec, deg).
+    tile : int, optional
+        Training tile size in pixels.
+    dataset : dict, optional
+        Data set path, number of images and tiles, split image ids.
+    seed : int, optional
+        Random seed of the training run.
+    command : str, optional
+        The command line (or call) that trained the model.
+    metrics : dict
+        Final and best metrics (losses, IoU).
+    training : dict
+        Training settings (epochs, batch size, optimiser, precision, wall time).
+    software : dict
+        Software versions (filled on save).
+    sha256 : str, optional
+        SHA-256 of the weights file (filled on save, checked on load).
+    weights_file : str, optional
+        File name of the weights, relative to the card (filled on save).
+    created : str, optional
+        UTC date and time of saving (filled on save).
+    notes : str, optional
+        Free text.
+    extra : dict
+        Any other JSON-serialisable information.
+    format : str
+        Card layout identifier, :data:`CARD_FORMAT`.
+    """
+
+    architecture: UNetConfig = field(default_factory=UNetConfig)
+    normalization: dict | None = None
+    pixel_scale_arcsec: float | None = None
+    beam_arcsec: dict | None = None
+    tile: int | None = None
+    dataset: dict | None = None
+    seed: int | None = None
+    command: str | None = None
+    metrics: dict = field(default_factory=dict)
+    training: dict = field(default_factory=dict)
+    software: dict = field(default_factory=dict)
+    sha256: str | None = None
+    weights_file: str | None = None
+    created: str | None = None
+    notes: str | None = None
+    extra: dict = field(default_factory=dict)
+    format: str = CARD_FORMAT
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dictionary."""
+        out = asdict(self)
+        out["architecture"] = self.architecture.to_dict()
+        return out
+
+    def to_json(self) -> str:
+        """Pretty JSON text (strict: NaN and infinities become ``null``)."""
+        return json.dumps(_finite(self.to_dict()), indent=2, sort_keys=False, allow_nan=False) + "\n"
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any]) -> "ModelCard":
+        """Build from a dictionary; unknown top-level keys are kept in ``extra``."""
+        values = dict(values)
+        if "architecture" not in values:
+            raise RadioUNetError("model card has no 'architecture' entry")
+        fmt = values.get("format", CARD_FORMAT)
+        if not str(fmt).startswith("radio-unet-model-card/"):
+            raise RadioUNetError(f"not a radio-unet model card (format {fmt!r})")
+        arch = values.pop("architecture")
+        arch = arch if isinstance(arch, UNetConfig) else UNetConfig.from_dict(arch)
+        known = {f.name for f in fields(cls)}
+        extra = dict(values.pop("extra", None) or {})
+        for key in list(values):
+            if key not in known:
+                extra[key] = values.pop(key)
+        return cls(architecture=arch, extra=extra, **values)
+
+    @classmethod
+    def from_json(cls, text: str) -> "ModelCard":
+        """Inverse of :meth:`to_json`."""
+        try:
+            values = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise RadioUNetError(f"model card is not valid JSON ({exc})") from None
+        if not isinstance(values, dict):
+            raise RadioUNetError("model card is not a JSON object")
+        return cls.from_dict(values)
+
+
+def _finite(value: Any) -> Any:
+    """Replace NaN/inf floats by None recursively (JSON has no NaN)."""
+    if isinstance(value, float):
+        return value if value == value and value not in (float("inf"), float("-inf")) else None
+    if isinstance(value, dict):
+        return {str(k): _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value

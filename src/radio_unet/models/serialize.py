@@ -1,0 +1,192 @@
+"""Save and load trained models: safetensors weights plus a JSON model card.
+
+``model.safetensors`` holds the tensors (no pickle: loading a model never runs
+code from the file); ``model.json`` next to it is the :class:`ModelCard`,
+which carries the sha256 of the weights file. :func:`load_model` refuses
+weights whose checksum does not match their card.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import replace
+from os import PathLike
+from pathlib import Path
+
+import torch
+
+from ..errors import InputError, RadioUNetError
+from ..io.atomic import atomic_path
+from .card import ModelCard, software_versions, utc_now
+from .unet import RadioUNet
+
+__all__ = ["save_model", "load_model", "model_paths", "sha256_file", "WEIGHTS_NAME", "CARD_NAME"]
+
+#: Default file names inside a model folder.
+WEIGHTS_NAME = "model.safetensors"
+CARD_NAME = "model.json"
+
+
+def _default_permissions(path: Path) -> None:
+    """Give ``path`` the permissions of a normally created file (safetensors writes 0600)."""
+    import os
+
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(path, 0o666 & ~mask)
+
+
+def sha256_file(path: str | PathLike, *, chunk: int = 1 << 20) -> str:
+    """Hex SHA-256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def model_paths(path: str | PathLike) -> tuple[Path, Path]:
+    """The weights and card paths that belong to ``path``.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A folder (``model.safetensors`` and ``model.json`` inside it), a
+        ``.safetensors`` file (card: same name with ``.json``) or a ``.json``
+        card (weights: same name with ``.safetensors``).
+
+    Returns
+    -------
+    (pathlib.Path, pathlib.Path)
+        ``(weights, card)``.
+    """
+    path = Path(path)
+    if path.is_dir() or (not path.suffix and not path.exists()):
+        return path / WEIGHTS_NAME, path / CARD_NAME
+    if path.suffix == ".json":
+        return path.with_suffix(".safetensors"), path
+    if path.suffix == ".safetensors":
+        return path, path.with_suffix(".json")
+    raise RadioUNetError(f"{path}: a model is a folder, a .safetensors file or a .json model card")
+
+
+def save_model(path: str | PathLike, model: RadioUNet, card: ModelCard | dict | None = None) -> ModelCard:
+    """Save a model's weights (safetensors) and its card (JSON) atomically.
+
+    Parameters
+    ----------
+    path : str or path-like
+        Output ``.safetensors`` file or folder (see :func:`model_paths`).
+    model : RadioUNet
+        The network; its state dict (weights and batch-norm statistics) is saved.
+    card : ModelCard or dict, optional
+        What to record about the model. ``architecture`` (always taken from
+        ``model.config``), ``sha256``, ``weights_file``, ``created`` and
+        ``software`` are filled in here.
+
+    Returns
+    -------
+    ModelCard
+        The card as written.
+    """
+    if not isinstance(model, RadioUNet):
+        raise RadioUNetError(f"save_model expects a RadioUNet, got {type(model).__name__}")
+    from safetensors.torch import save_file
+
+    weights_path, card_path = model_paths(path)
+    if card is None:
+        card = ModelCard(architecture=model.config)
+    elif isinstance(card, dict):
+        card = ModelCard.from_dict({"architecture": model.config, **card})
+    tensors = {k: v.detach().to("cpu").contiguous().clone() for k, v in model.state_dict().items()}
+    metadata = {"format": "radio-unet", "architecture": model.config.to_json()}
+    with atomic_path(weights_path) as tmp:
+        save_file(tensors, str(tmp), metadata=metadata)
+        _default_permissions(tmp)
+        digest = sha256_file(tmp)
+    card = replace(
+        card,
+        architecture=model.config,
+        sha256=digest,
+        weights_file=weights_path.name,
+        created=utc_now(),
+        software=software_versions(),
+    )
+    with atomic_path(card_path) as tmp:
+        tmp.write_text(card.to_json(), encoding="utf-8")
+    return card
+
+
+def load_model(path: str | PathLike, *, device: str | torch.device = "cpu", verify: bool = True) -> tuple[RadioUNet, ModelCard]:
+    """Load a model saved by :func:`save_model`.
+
+    Parameters
+    ----------
+    path : str or path-like
+        Model folder, ``.safetensors`` file or ``.json`` card.
+    device : str or torch.device
+        Where to put the weights.
+    verify : bool
+        Check the sha256 of the weights against the card (default). Turn off
+        only for files you have changed on purpose.
+
+    Returns
+    -------
+    (RadioUNet, ModelCard)
+        The network in evaluation mode and its card.
+
+    Raises
+    ------
+    radio_unet.errors.InputError
+        Missing card or weights, unreadable card, checksum mismatch, corrupt
+        weights, or weights that do not fit the architecture.
+    """
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    weights_path, card_path = model_paths(path)
+    if not card_path.exists():
+        if weights_path.exists():
+            raise InputError(card_path, f"model card missing: {weights_path.name} needs its {card_path.name} next to it")
+        raise InputError(weights_path, "no such model (expected a model folder, .safetensors file or .json card)")
+    try:
+        card = ModelCard.from_json(card_path.read_text(encoding="utf-8"))
+    except RadioUNetError as exc:
+        raise InputError(card_path, str(exc)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(card_path, f"cannot read the model card ({exc})") from None
+    if card.weights_file and card_path.suffix == ".json":
+        weights_path = card_path.parent / card.weights_file
+    if not weights_path.exists():
+        raise InputError(weights_path, f"weights file missing (named in {card_path.name})")
+    if verify:
+        if not card.sha256:
+            raise InputError(card_path, "the card has no sha256 of the weights; cannot verify them (use verify=False to skip)")
+        digest = sha256_file(weights_path)
+        if digest != card.sha256:
+            raise InputError(
+                weights_path,
+                f"sha256 {digest[:16]}... does not match the card's {card.sha256[:16]}...: "
+                "the weights file is corrupt or belongs to another model",
+            )
+    try:
+        tensors = load_file(str(weights_path), device="cpu")
+    except (SafetensorError, OSError, ValueError, json.JSONDecodeError) as exc:
+        raise InputError(weights_path, f"corrupt or unreadable safetensors file ({str(exc).splitlines()[0] if str(exc) else exc})") from None
+    model = RadioUNet(card.architecture)
+    expected = model.state_dict()
+    missing = sorted(set(expected) - set(tensors))
+    unexpected = sorted(set(tensors) - set(expected))
+    wrong = sorted(k for k in set(expected) & set(tensors) if tuple(expected[k].shape) != tuple(tensors[k].shape))
+    if missing or unexpected or wrong:
+        parts = []
+        if missing:
+            parts.append(f"missing {', '.join(missing[:3])}{' ...' if len(missing) > 3 else ''}")
+        if unexpected:
+            parts.append(f"unexpected {', '.join(unexpected[:3])}{' ...' if len(unexpected) > 3 else ''}")
+        if wrong:
+            parts.append(f"wrong shape {', '.join(wrong[:3])}{' ...' if len(wrong) > 3 else ''}")
+        raise InputError(weights_path, f"weights do not fit the card's architecture {card.architecture.name!r}: {'; '.join(parts)}")
+    model.load_state_dict(tensors, strict=True)
+    return model.to(device).eval(), card

@@ -1,0 +1,432 @@
+"""Training configuration: a dataclass, YAML files and command-line flags.
+
+A YAML file may be nested or flat::
+
+    data:                     # or these keys at the top level
+      root: data_sim
+      tile: 192
+      empty_ratio: 1.0
+    model: paper              # or {preset: lite, base_filters: 8}
+    epochs: 200
+    batch_size: 50
+    precision: bf16-mixed
+
+Every field can be overridden by a command-line flag (``--batch-size 16``,
+``--tile 128``, ``--no-augment``); :func:`add_train_arguments` registers them
+and :func:`config_from_args` merges file and flags (flags win).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from dataclasses import asdict, dataclass, field, fields, replace
+from os import PathLike
+from pathlib import Path
+from typing import Any, Mapping
+
+from ..data.dataset import DataConfig
+from ..errors import InputError, RadioUNetError
+from ..models.unet import UNetConfig
+
+__all__ = ["TrainConfig", "add_train_arguments", "config_from_args", "PRECISIONS"]
+
+#: Precision settings passed to ``lightning.Trainer``.
+PRECISIONS = ("32", "bf16-mixed", "16-mixed", "bf16-true", "64")
+_OPTIMIZERS = ("rmsprop", "adam")
+_LOSSES = ("ce", "dice_ce")
+_MODEL_KEYS = {f.name for f in fields(UNetConfig)} - {"name"}
+_DATA_KEYS = {f.name for f in fields(DataConfig)}
+
+
+@dataclass
+class TrainConfig:
+    """Everything a training run needs.
+
+    Parameters
+    ----------
+    data : DataConfig
+        Data set and tiling (``data.root`` is required).
+    model : dict
+        Architecture: ``{"preset": "paper"}`` plus any :class:`UNetConfig`
+        field to change (``base_filters``, ``depth``, ``dropout``, ...).
+    out : str
+        Output folder (checkpoints, ``model.safetensors``, ``model.json``,
+        ``metrics.csv``, ``config.yaml``, logs).
+    epochs : int
+        Number of epochs (200 in the paper).
+    batch_size : int
+        Tiles per optimiser step and per process (50 in the paper).
+    lr : float
+        Learning rate (1e-4).
+    optimizer : {"rmsprop", "adam"}
+        RMSprop as in the paper (Keras defaults: rho 0.9, eps 1e-7), or Adam.
+    loss : {"ce", "dice_ce"}
+        Categorical cross entropy (paper), or cross entropy + soft Dice of the
+        emission class.
+    class_weights : None, "balanced" or list of float
+        Weights of the classes in the cross entropy; ``balanced`` uses the
+        inverse class frequencies of the training tiles.
+    seed : int
+        Seed of the initial weights, the split, the tile balance, the order,
+        the augmentations and dropout.
+    precision : str
+        ``"32"``, ``"bf16-mixed"`` (about 2x faster on CPUs with AVX-512 BF16, and on
+        GPUs), ``"16-mixed"`` (GPU), ``"bf16-true"``, ``"64"``.
+    accelerator, devices, strategy, num_nodes
+        Passed to ``lightning.Trainer`` (``"cpu"``/``"gpu"``/``"auto"``;
+        ``devices=4``; ``strategy="ddp"``; ``num_nodes=2``).
+    deterministic : bool or "warn"
+        ``torch.use_deterministic_algorithms``: True raises on an operation
+        without a deterministic implementation, ``"warn"`` only warns.
+    channels_last : bool
+        Channels-last memory layout (faster convolutions on CPUs and tensor cores).
+    num_workers : int
+        DataLoader worker processes per training process.
+    threads : int, optional
+        CPU threads of torch per process (``torch.set_num_threads``); default
+        torch's choice (all cores). On a shared machine use the number of
+        free cores: oversubscribed oneDNN threads slow training down several-fold.
+    resume : str, optional
+        Checkpoint to resume from; ``"last"`` for ``<out>/checkpoints/last.ckpt``;
+        ``"auto"``: the newest of ``last.ckpt`` and Lightning's SLURM requeue
+        checkpoints ``<out>/hpc_ckpt_*.ckpt`` if any, else a fresh start (for
+        job chains that rerun one command).
+    overwrite : bool
+        Allow starting a new run in a folder that holds checkpoints.
+    progress : bool
+        Progress bar.
+    log_every_n_steps : int
+        Step logging interval.
+    limit_train_batches, limit_val_batches : int or float, optional
+        Use only part of the data per epoch (quick checks).
+    check_val_every_n_epoch : int
+        Validation interval.
+    patience : int, optional
+        Stop early after this many validations without a better validation IoU.
+    max_time : str, optional
+        Stop at the end of the first epoch that finishes after this wall time,
+        ``"DD:HH:MM:SS"``; set it one epoch (plus margin) below a SLURM time
+        limit, so that the job ends with a complete ``last.ckpt``, and resume
+        later with ``resume: auto``.
+    export : {"best", "last"}
+        Which weights become ``model.safetensors``: best validation IoU or last epoch.
+    test : bool
+        Evaluate the exported weights on the test images at the end.
+    command : str, optional
+        The command that started the run (recorded in the model card; filled
+        automatically from ``sys.argv`` by :func:`config_from_args`).
+    """
+
+    data: DataConfig = field(default_factory=DataConfig)
+    model: dict = field(default_factory=lambda: {"preset": "paper"})
+    out: str = "runs/train"
+    epochs: int = 200
+    batch_size: int = 50
+    lr: float = 1e-4
+    optimizer: str = "rmsprop"
+    loss: str = "ce"
+    class_weights: Any = None
+    seed: int = 0
+    precision: str = "32"
+    accelerator: str = "auto"
+    devices: Any = "auto"
+    strategy: str = "auto"
+    num_nodes: int = 1
+    deterministic: Any = "warn"
+    channels_last: bool = True
+    num_workers: int = 0
+    threads: int | None = None
+    resume: str | None = None
+    overwrite: bool = False
+    progress: bool = True
+    log_every_n_steps: int = 10
+    limit_train_batches: Any = None
+    limit_val_batches: Any = None
+    check_val_every_n_epoch: int = 1
+    patience: int | None = None
+    max_time: str | None = None
+    export: str = "best"
+    test: bool = True
+    command: str | None = None
+
+    def __post_init__(self):
+        if isinstance(self.data, Mapping):
+            self.data = DataConfig.from_dict(self.data)
+        self.model = _model_dict(self.model)
+        self.precision = str(self.precision)
+        if self.precision not in PRECISIONS:
+            raise RadioUNetError(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
+        if self.optimizer not in _OPTIMIZERS:
+            raise RadioUNetError(f"optimizer must be one of {', '.join(_OPTIMIZERS)}, got {self.optimizer!r}")
+        if self.loss not in _LOSSES:
+            raise RadioUNetError(f"loss must be one of {', '.join(_LOSSES)}, got {self.loss!r}")
+        if self.export not in ("best", "last"):
+            raise RadioUNetError(f"export must be 'best' or 'last', got {self.export!r}")
+        if self.deterministic not in (True, False, "warn"):
+            raise RadioUNetError(f"deterministic must be true, false or 'warn', got {self.deterministic!r}")
+        for key in ("epochs", "batch_size", "num_nodes", "log_every_n_steps", "check_val_every_n_epoch"):
+            if int(getattr(self, key)) < 1:
+                raise RadioUNetError(f"{key} must be >= 1, got {getattr(self, key)}")
+        if self.lr <= 0:
+            raise RadioUNetError(f"lr must be positive, got {self.lr}")
+        if self.threads is not None and int(self.threads) < 1:
+            raise RadioUNetError(f"threads must be >= 1, got {self.threads}")
+        cw = self.class_weights
+        if isinstance(cw, str) and cw.lower() in ("none", ""):
+            self.class_weights = None
+        elif isinstance(cw, str) and cw != "balanced":
+            self.class_weights = _float_list(cw, "class_weights")
+        elif isinstance(cw, (list, tuple)):
+            self.class_weights = [float(w) for w in cw]
+        if self.max_time is not None:
+            self.max_time = _duration(self.max_time)
+        self.model_config()  # validates the architecture
+        if int(self.data.tile) % self.model_config().divisor:
+            raise RadioUNetError(
+                f"tile {self.data.tile} must be a multiple of {self.model_config().divisor} (2**depth of the model)"
+            )
+
+    def model_config(self) -> UNetConfig:
+        """The :class:`UNetConfig` of ``model``."""
+        return UNetConfig.from_dict(self.model)
+
+    # -- conversions -------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """A nested, YAML/JSON-ready dictionary."""
+        out = asdict(self)
+        out["data"] = self.data.to_dict()
+        return out
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any]) -> "TrainConfig":
+        """Build from a nested or flat dictionary (data keys may sit at the top level).
+
+        Unknown keys are an error that lists the known ones.
+        """
+        values = dict(values or {})
+        data = dict(values.pop("data", None) or {})
+        if isinstance(data, str):
+            data = {"root": data}
+        model = values.pop("model", None)
+        model = _model_dict(model) if model is not None else {"preset": "paper"}
+        top = {f.name for f in fields(cls)}
+        for key in list(values):
+            if key in top:
+                continue
+            if key in _DATA_KEYS:
+                data[key] = values.pop(key)
+            elif key in _MODEL_KEYS:
+                model[key] = values.pop(key)
+        unknown = sorted(set(values) - top)
+        if unknown:
+            known = sorted((top | _DATA_KEYS | _MODEL_KEYS) - {"data", "model"})
+            raise RadioUNetError(f"unknown training setting(s) {', '.join(unknown)}; known: {', '.join(known)}")
+        return cls(data=DataConfig.from_dict(data), model=model, **values)
+
+    @classmethod
+    def from_yaml(cls, path: str | PathLike, overrides: Mapping[str, Any] | None = None) -> "TrainConfig":
+        """Read a YAML file, then apply ``overrides`` (flat or nested keys; ``None`` values are ignored).
+
+        Relative paths in the file (``data.root``, ``out``, ...) are taken
+        relative to the working directory, as on the command line.
+        """
+        import yaml
+
+        path = Path(path)
+        if not path.exists():
+            raise InputError(path, "no such configuration file")
+        try:
+            values = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            raise InputError(path, f"invalid YAML ({str(exc).splitlines()[0]})") from None
+        if not isinstance(values, dict):
+            raise InputError(path, "a training configuration must be a YAML mapping (key: value)")
+        try:
+            config = cls.from_dict(values)
+        except RadioUNetError as exc:
+            raise InputError(path, str(exc)) from None
+        return config.with_overrides(overrides or {})
+
+    def to_yaml(self, path: str | PathLike | None = None) -> str:
+        """YAML text of :meth:`to_dict`; also written to ``path`` (atomically) if given."""
+        import yaml
+
+        text = yaml.safe_dump(self.to_dict(), sort_keys=False)
+        if path is not None:
+            from ..io.atomic import atomic_path
+
+            with atomic_path(path) as tmp:
+                Path(tmp).write_text(text, encoding="utf-8")
+        return text
+
+    def with_overrides(self, overrides: Mapping[str, Any]) -> "TrainConfig":
+        """A copy with some settings changed; ``None`` values mean "not given"."""
+        given = {k: v for k, v in dict(overrides).items() if v is not None}
+        if not given:
+            return self
+        base = self.to_dict()
+        for key, value in given.items():
+            if key == "data" and isinstance(value, Mapping):
+                base["data"].update(value)
+            elif key == "model":
+                if isinstance(value, str):
+                    base["model"] = {**{k: v for k, v in base["model"].items() if k != "preset"}, "preset": value}
+                else:
+                    base["model"].update(_model_dict(value))
+            elif key in _DATA_KEYS and key not in base:
+                base["data"][key] = value
+            elif key in _MODEL_KEYS:
+                base["model"][key] = value
+            else:
+                base[key] = value
+        return TrainConfig.from_dict(base)
+
+
+def _model_dict(model: Any) -> dict:
+    if model is None:
+        return {"preset": "paper"}
+    if isinstance(model, str):
+        return {"preset": model}
+    if isinstance(model, UNetConfig):
+        return {k: v for k, v in model.to_dict().items() if k != "name"} | {"name": model.name}
+    if isinstance(model, Mapping):
+        return dict(model)
+    raise RadioUNetError(f"model must be a preset name or a mapping, got {type(model).__name__}")
+
+
+def _duration(text: Any) -> str:
+    """Normalise a ``DD:HH:MM:SS`` duration (``HH:MM:SS`` also accepted)."""
+    parts = str(text).strip().split(":")
+    if len(parts) == 3:
+        parts = ["00", *parts]
+    if len(parts) != 4 or not all(p.strip().isdigit() for p in parts):
+        raise RadioUNetError(f"max_time must look like DD:HH:MM:SS (e.g. 00:23:30:00), got {text!r}")
+    return ":".join(f"{int(p):02d}" for p in parts)
+
+
+def _float_list(text: str, name: str) -> list[float]:
+    try:
+        return [float(v) for v in str(text).replace(" ", "").split(",") if v]
+    except ValueError:
+        raise RadioUNetError(f"{name} must be 'balanced', 'none' or numbers like '1,5', got {text!r}") from None
+
+
+# -- command line --------------------------------------------------------------------------------
+
+def _bool(text: str) -> bool | str:
+    value = str(text).strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    if value == "warn":
+        return "warn"
+    raise argparse.ArgumentTypeError(f"expected true, false or warn, got {text!r}")
+
+
+def _devices(text: str) -> int | str:
+    text = str(text).strip()
+    return int(text) if text.lstrip("-").isdigit() else text
+
+
+def _number(text: str) -> int | float:
+    value = float(text)
+    return int(value) if value.is_integer() and "." not in str(text) else value
+
+
+def _ratio(text: str) -> float | str:
+    return "all" if str(text).strip().lower() in ("all", "none") else float(text)
+
+
+def add_train_arguments(parser: argparse.ArgumentParser) -> None:
+    """Register the options of ``radio-unet train`` on ``parser``.
+
+    Every option defaults to ``None`` ("not given"), so that
+    :func:`config_from_args` can tell flags from YAML values.
+    """
+    parser.add_argument("--config", metavar="FILE.yaml", help="training configuration (YAML); flags override it")
+    parser.add_argument("--data", metavar="DIR", dest="root", help="data set folder (manifest.csv of 'radio-unet simulate', or FITS files with --image-glob)")
+    parser.add_argument("--out", metavar="DIR", help="output folder (default runs/train)")
+
+    g = parser.add_argument_group("data set")
+    g.add_argument("--image-glob", metavar="PATTERN", help="observed images in a user folder, e.g. '*clean*.fits'")
+    g.add_argument("--mask-glob", metavar="PATTERN", help="ready 0/1 masks matching the images")
+    g.add_argument("--sky-glob", metavar="PATTERN", help="Jy/pixel sky models matching the images (thresholded into masks)")
+    g.add_argument("--pairing", choices=["name", "sorted"], help="pair user files by wildcard parts of the name (default) or sorted order")
+    g.add_argument("--target", choices=["mask", "sky"], help="manifest column to train on (sky: re-threshold the sky models)")
+    g.add_argument("--sky-threshold", type=float, metavar="JY_PIX", help="mask threshold on sky models (default 1e-8 Jy/pixel)")
+    g.add_argument("--unit", choices=["Jy/beam", "Jy/pixel"], help="brightness unit of images without BUNIT")
+    g.add_argument("--beam", metavar="BMAJ[,BMIN,BPA]", help="beam (arcsec, arcsec, deg) of images without one")
+    g.add_argument("--tile", type=int, metavar="PX", help="tile size (default 192; a multiple of 2**depth)")
+    g.add_argument("--stride", type=int, metavar="PX", help="step between training tiles (default: the tile size)")
+    g.add_argument("--empty-ratio", type=_ratio, metavar="R", help="empty training tiles kept per non-empty tile (default 1; 'all' keeps all)")
+    g.add_argument("--min-valid-fraction", type=float, metavar="F", help="drop tiles with fewer finite pixels (default 0.5)")
+    g.add_argument("--val-fraction", type=float, metavar="F", help="fraction of images for validation (default 0.1)")
+    g.add_argument("--test-fraction", type=float, metavar="F", help="fraction of images for the test (default 0.1)")
+    g.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None, help="random flips and 90-degree rotations (default on)")
+    g.add_argument("--vmin", type=float, metavar="JY_PIX", help="normalisation lower limit (default 1e-10 Jy/pixel)")
+    g.add_argument("--vmax", type=float, metavar="JY_PIX", help="normalisation upper limit (default 1e-5 Jy/pixel)")
+    g.add_argument("--cache", choices=["none", "npy"], help="pre-cut tiles into memory-mapped .npy files (default none)")
+    g.add_argument("--cache-dir", metavar="DIR", help="folder of the tile cache (default <data>/.tile_cache)")
+
+    g = parser.add_argument_group("model")
+    g.add_argument("--model", metavar="PRESET", help="architecture preset: paper (base 32) or lite (base 16)")
+    g.add_argument("--base-filters", type=int, metavar="N", help="feature maps at full resolution")
+    g.add_argument("--depth", type=int, metavar="N", help="number of poolings (4 in the paper)")
+    g.add_argument("--dropout", type=float, metavar="P", help="dropout after each pooling (0.5 in the paper)")
+    g.add_argument("--up-kernel", type=int, choices=[2, 3], help="transposed-convolution kernel (2 in the paper)")
+
+    g = parser.add_argument_group("optimisation")
+    g.add_argument("--epochs", type=int, metavar="N", help="epochs (paper: 200)")
+    g.add_argument("--batch-size", type=int, metavar="N", help="tiles per step and process (default 50)")
+    g.add_argument("--lr", type=float, metavar="LR", help="learning rate (default 1e-4)")
+    g.add_argument("--optimizer", choices=list(_OPTIMIZERS), help="default rmsprop")
+    g.add_argument("--loss", choices=list(_LOSSES), help="ce (paper) or dice_ce")
+    g.add_argument("--class-weights", metavar="W0,W1|balanced|none", help="cross-entropy class weights")
+    g.add_argument("--seed", type=int, help="random seed (default 0)")
+    g.add_argument("--patience", type=int, metavar="N", help="early stopping after N validations without improvement")
+    g.add_argument("--export", choices=["best", "last"], help="weights saved as model.safetensors (default best)")
+    g.add_argument("--test", action=argparse.BooleanOptionalAction, default=None, help="evaluate on the test images at the end (default on)")
+
+    g = parser.add_argument_group("hardware and run control")
+    g.add_argument("--precision", choices=list(PRECISIONS), help="32 (default) or bf16-mixed (about 2x faster on CPUs with bf16 support; use it on GPUs)")
+    g.add_argument("--accelerator", metavar="NAME", help="cpu, gpu or auto (default)")
+    g.add_argument("--devices", type=_devices, metavar="N|IDS|auto", help="devices per node (e.g. 4, '0,1', auto)")
+    g.add_argument("--strategy", metavar="NAME", help="auto (default), ddp, ddp_find_unused_parameters_false, ...")
+    g.add_argument("--num-nodes", type=int, metavar="N", help="nodes (multi-node DDP, e.g. under SLURM)")
+    g.add_argument("--deterministic", type=_bool, metavar="true|false|warn", help="deterministic algorithms (default warn)")
+    g.add_argument("--channels-last", action=argparse.BooleanOptionalAction, default=None, help="channels-last layout (default on)")
+    g.add_argument("--num-workers", type=int, metavar="N", help="DataLoader workers (default 0)")
+    g.add_argument("--threads", type=int, metavar="N", help="CPU threads per process (default: all cores; use the free cores on a shared machine)")
+    g.add_argument("--resume", metavar="CKPT|last|auto", help="resume from a checkpoint; 'last': <out>/checkpoints/last.ckpt; 'auto': the newest checkpoint of --out if any (SLURM job chains)")
+    g.add_argument("--overwrite", action="store_true", default=None, help="start afresh in an output folder that holds checkpoints")
+    g.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None, help="progress bar (default on)")
+    g.add_argument("--limit-train-batches", type=_number, metavar="N|F", help="batches (int) or fraction per epoch")
+    g.add_argument("--limit-val-batches", type=_number, metavar="N|F", help="validation batches (int) or fraction")
+    g.add_argument("--max-time", metavar="DD:HH:MM:SS", help="stop at the first epoch end after this wall time (resume later with --resume auto)")
+
+
+def config_from_args(args: argparse.Namespace) -> TrainConfig:
+    """Merge ``--config FILE.yaml`` and the flags of :func:`add_train_arguments` into a :class:`TrainConfig`.
+
+    Flags that were given override the file; the data folder must come from
+    one of the two. The command line is recorded in ``TrainConfig.command``.
+    """
+    known = {f.name for f in fields(TrainConfig)} | _DATA_KEYS | _MODEL_KEYS
+    flags = {k: v for k, v in vars(args).items() if k in known and k != "command" and v is not None}
+    keep_all_empty = flags.get("empty_ratio") == "all"
+    if keep_all_empty:
+        del flags["empty_ratio"]
+    config_path = getattr(args, "config", None)
+    if config_path:
+        config = TrainConfig.from_yaml(config_path, flags)
+    else:
+        config = TrainConfig.from_dict({"data": {"root": flags.get("root")}}).with_overrides(flags)
+    if keep_all_empty:
+        config = replace(config, data=replace(config.data, empty_ratio=None))
+    if not config.data.root:
+        raise RadioUNetError("no data set: give --data DIR or data.root in the --config file")
+    argv = [Path(sys.argv[0]).name, *sys.argv[1:]] if sys.argv else []
+    return replace(config, command=shlex.join(argv) if argv else None)
