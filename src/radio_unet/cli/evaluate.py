@@ -35,7 +35,10 @@ def _write_tables(scores, summary, out: str | None) -> None:
     for name, frame in (("scores.ecsv", scores), ("summary.ecsv", summary)):
         with atomic_path(out_dir / name) as tmp:
             Table.from_pandas(frame).write(tmp, format="ascii.ecsv")
-    print(f"wrote {out_dir / 'scores.ecsv'} and {out_dir / 'summary.ecsv'}")
+    from ..plots.evaluation import save_score_plot
+
+    save_score_plot(scores, summary, out_dir / "scores.png")
+    print(f"wrote {out_dir / 'scores.ecsv'}, {out_dir / 'summary.ecsv'} and {out_dir / 'scores.png'}")
 
 
 def run(args: argparse.Namespace) -> int:

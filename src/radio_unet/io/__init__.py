@@ -2,7 +2,7 @@
 
 from .atomic import atomic_path
 from .beam import Beam, beam_from_header, parse_beam
-from .image import RadioImage, parse_plane, read_image, write_image
+from .image import RadioImage, image_header, open_image_memmap, parse_plane, read_image, write_image
 from .wcs import make_celestial_wcs
 from .units import JY_BEAM, JY_PIXEL, convert_brightness, parse_unit
 
@@ -15,6 +15,8 @@ __all__ = [
     "parse_plane",
     "read_image",
     "write_image",
+    "image_header",
+    "open_image_memmap",
     "JY_BEAM",
     "JY_PIXEL",
     "convert_brightness",

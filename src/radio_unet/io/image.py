@@ -10,12 +10,13 @@ same celestial grid atomically, with provenance keywords.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import warnings
 from dataclasses import dataclass, field, replace
 from os import PathLike
 from pathlib import Path
-from typing import Mapping
+from typing import Iterator, Mapping
 
 import numpy as np
 from astropy.io import fits
@@ -28,7 +29,7 @@ from .atomic import atomic_path
 from .beam import Beam, beam_from_header
 from .units import JY_BEAM, JY_PIXEL, convert_brightness, parse_unit
 
-__all__ = ["RadioImage", "read_image", "write_image", "parse_plane"]
+__all__ = ["RadioImage", "read_image", "write_image", "image_header", "open_image_memmap", "parse_plane"]
 
 _FREQ_KEYS = ("RESTFRQ", "RESTFREQ", "FREQ", "CRVAL3F")
 #: BUNIT values of maps that are not brightness (masks, probabilities): read with unit None.
@@ -332,6 +333,84 @@ def read_image(
     )
 
 
+def image_header(
+    wcs: WCS,
+    *,
+    beam: Beam | None = None,
+    unit: str | None = None,
+    frequency: float | None = None,
+    provenance: Mapping[str, object] | None = None,
+    extra_header: Mapping[str, object] | None = None,
+) -> fits.Header:
+    """The header of an output map: celestial WCS, beam, unit, frequency and provenance keywords.
+
+    See :func:`write_image` for the parameters.
+    """
+    header = wcs.celestial.to_header(relax=True)
+    if beam is not None:
+        beam.to_header(header)
+    if unit is not None:
+        header["BUNIT"] = unit.upper() if unit in (JY_BEAM, JY_PIXEL) else unit
+    if frequency is not None:
+        header["RESTFRQ"] = (float(frequency), "[Hz] observing frequency")
+    header["ORIGIN"] = f"radio-unet {__version__}"
+    for key, value in (extra_header or {}).items():
+        header[key] = value
+    for key, value in (provenance or {}).items():
+        if isinstance(value, (list, tuple, dict)):
+            value = str(value)
+        header[f"HIERARCH RUNET {str(key).upper()}"] = value
+    return header
+
+
+@contextlib.contextmanager
+def open_image_memmap(path: str | PathLike, shape: tuple[int, int], dtype, header: fits.Header) -> Iterator[np.ndarray]:
+    """Create a FITS image on disk and yield its data as a writable memory map; atomic.
+
+    For maps larger than memory (a 20000x20000 mosaic): the caller fills the
+    array window by window; on success the file is flushed and renamed to
+    ``path``, on error it is removed.
+
+    Parameters
+    ----------
+    path : str or path-like
+        Output FITS file (uncompressed).
+    shape : (int, int)
+        ``(ny, nx)``.
+    dtype : numpy dtype
+        float32, float64, uint8, int16 or int32.
+    header : astropy.io.fits.Header
+        Keywords (e.g. from :func:`image_header`); the data keywords are set here.
+    """
+    dtype = np.dtype(dtype)
+    bitpix = {np.dtype(np.float32): -32, np.dtype(np.float64): -64, np.dtype(np.uint8): 8,
+              np.dtype(np.int16): 16, np.dtype(np.int32): 32}.get(dtype)
+    if bitpix is None:
+        raise RadioUNetError(f"{path}: cannot write dtype {dtype} as FITS")
+    header = header.copy()
+    hdu = fits.PrimaryHDU()
+    for key in ("SIMPLE", "BITPIX", "NAXIS", "EXTEND"):
+        header.remove(key, ignore_missing=True)
+    hdu.header["BITPIX"] = bitpix
+    hdu.header["NAXIS"] = 2
+    hdu.header["NAXIS1"] = shape[1]
+    hdu.header.set("NAXIS2", shape[0], after="NAXIS1")
+    hdu.header.extend(header, update=True)
+    header_bytes = hdu.header.tostring().encode("ascii")
+    nbytes = int(np.prod(shape)) * dtype.itemsize
+    padded = -(-nbytes // 2880) * 2880
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as fh:
+            fh.write(header_bytes)
+            fh.truncate(len(header_bytes) + padded)  # sparse zeros: no memory, little disk until written
+        data = np.memmap(tmp, dtype=dtype.newbyteorder(">"), mode="r+", offset=len(header_bytes), shape=shape)
+        try:
+            yield data
+            data.flush()
+        finally:
+            del data
+
+
 def write_image(
     path: str | PathLike,
     data: np.ndarray,
@@ -376,20 +455,7 @@ def write_image(
         raise RadioUNetError(f"{path}: can only write 2-D maps, got shape {data.shape}")
     if path.exists() and not overwrite:
         raise RadioUNetError(f"{path}: exists already (use --overwrite to replace it)")
-    header = wcs.celestial.to_header(relax=True)
-    if beam is not None:
-        beam.to_header(header)
-    if unit is not None:
-        header["BUNIT"] = unit.upper() if unit in (JY_BEAM, JY_PIXEL) else unit
-    if frequency is not None:
-        header["RESTFRQ"] = (float(frequency), "[Hz] observing frequency")
-    header["ORIGIN"] = f"radio-unet {__version__}"
-    for key, value in (extra_header or {}).items():
-        header[key] = value
-    for key, value in (provenance or {}).items():
-        if isinstance(value, (list, tuple, dict)):
-            value = str(value)
-        header[f"HIERARCH RUNET {str(key).upper()}"] = value
+    header = image_header(wcs, beam=beam, unit=unit, frequency=frequency, provenance=provenance, extra_header=extra_header)
     hdu = fits.PrimaryHDU(data=data, header=header)
     with atomic_path(path) as tmp:
         with warnings.catch_warnings():

@@ -9,7 +9,7 @@ from ..errors import RadioUNetError
 from ..io import RadioImage
 from .tiling import paper_inference, window_inference
 
-__all__ = ["segment_array", "segment_image"]
+__all__ = ["segment_array", "segment_image", "blank_like"]
 
 
 def segment_array(
@@ -22,26 +22,40 @@ def segment_array(
     margin: int = 128,
     tile: int = 192,
     stride: int = 96,
+    out: np.ndarray | None = None,
     progress: bool = False,
 ) -> np.ndarray:
-    """Probability map of a normalised image with ``tiling`` ``window`` or ``paper``."""
+    """Probability map of an image with ``tiling`` ``window`` or ``paper`` (see :mod:`.tiling`)."""
     if tiling == "window":
-        return window_inference(normalized, predict, window=window, margin=margin, divisor=divisor, progress=progress)
+        return window_inference(normalized, predict, window=window, margin=margin, divisor=divisor, out=out, progress=progress)
     if tiling == "paper":
-        return paper_inference(normalized, predict, tile=tile, stride=stride, progress=progress)
+        return paper_inference(normalized, predict, tile=tile, stride=stride, out=out, progress=progress)
     raise RadioUNetError(f"unknown tiling {tiling!r}: use 'window' or 'paper'")
 
 
-def segment_image(image: RadioImage, predict, *, normalization: Normalization, divisor: int = 16, **options) -> np.ndarray:
+def blank_like(prob: np.ndarray, data: np.ndarray, *, rows: int = 1024) -> None:
+    """Set ``prob`` to NaN where ``data`` is blank, a block of rows at a time (memmap friendly)."""
+    for y in range(0, data.shape[0], rows):
+        block = np.asarray(data[y : y + rows])
+        prob[y : y + rows][~np.isfinite(block)] = np.nan
+
+
+def segment_image(
+    image: RadioImage, predict, *, normalization: Normalization, divisor: int = 16, out: np.ndarray | None = None, **options
+) -> np.ndarray:
     """Probability of diffuse emission for every pixel of ``image`` (NaN where the image is blank).
 
-    The image is converted to the normalisation's unit through its beam,
-    log-normalised, segmented with :func:`segment_array` and blanked again.
+    Each window is converted to the normalisation's unit through the image's
+    beam and log-normalised just before the network sees it, so the image is
+    never copied whole: ``image.data`` and ``out`` may be memory maps of files
+    larger than memory.
     """
     needs_beam = image.require_unit() != normalization.unit
-    normalized, valid = normalization.apply(
-        image.data, unit=image.unit, beam_area_pixels=image.beam_area_pixels if needs_beam else None, return_valid=True
-    )
-    prob = segment_array(normalized, predict, divisor=divisor, **options)
-    prob[~valid] = np.nan
+    area = image.beam_area_pixels if needs_beam else None
+
+    def predict_raw(batch: np.ndarray) -> np.ndarray:
+        return predict(normalization.apply(batch, unit=image.unit, beam_area_pixels=area))
+
+    prob = segment_array(image.data, predict_raw, divisor=divisor, out=out, **options)
+    blank_like(prob, image.data)
     return prob

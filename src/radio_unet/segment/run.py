@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 from astropy.io import fits
 
-from ..io import read_image, write_image
+from ..io import image_header, open_image_memmap, read_image
 from .load import Segmenter, load_segmenter
 from .regions import mask_polygons, write_ds9_polygons
 from .resample import back_to_grid, match_resolution
@@ -80,24 +80,50 @@ def segment_file(
     signature = _signature(segmenter, options)
     if not overwrite and is_finished(paths, signature, png=png):
         return {"input": str(path), "skipped": True, **{k: str(v) for k, v in paths.items()}}
-    image = read_image(path, **(read_options or {}))
+    image = read_image(path, memmap=_can_memmap(path), **(read_options or {}))
     card = segmenter.card
     model_beam = (card.beam_arcsec or {}).get("major")
     work, factor = match_resolution(image, model_pixel_scale=card.pixel_scale_arcsec, model_beam=model_beam)
-    prob = segmenter(work, tiling=tiling)
-    if factor != 1.0:
-        prob = back_to_grid(prob, work.wcs, image)
-    mask = (np.nan_to_num(prob) >= threshold) & ~image.blank
     provenance = {"model": str(model), "model_sha256": card.sha256, "input": Path(path).name, "tiling": tiling,
                   "threshold": threshold, "resample": factor, "signature": signature}
-    write_image(paths["mask"], mask.astype(np.uint8), wcs=image.wcs, beam=image.beam, provenance=provenance)
-    write_ds9_polygons(paths["reg"], mask_polygons(mask), image.wcs, text=f"p>{threshold:g}")
-    if png:
-        from ..plots import save_segmentation_figure
-
-        save_segmentation_figure(paths["png"], image.data, prob, threshold=threshold, title=Path(path).name)
+    header = image_header(image.wcs, beam=image.beam, unit="probability", provenance=provenance)
     # The probability map is written last: its signature marks the outputs as finished.
-    write_image(paths["prob"], prob.astype(np.float32), wcs=image.wcs, beam=image.beam, unit="probability",
-                provenance=provenance)
+    with open_image_memmap(paths["prob"], image.shape, np.float32, header) as prob:
+        if factor == 1.0:
+            segmenter(work, tiling=tiling, out=prob)
+        else:
+            prob[:] = back_to_grid(segmenter(work, tiling=tiling), work.wcs, image)
+        with open_image_memmap(paths["mask"], image.shape, np.uint8, header) as mask:
+            fraction = threshold_rows(prob, threshold, out=mask)
+        small, step = thumbnail(prob)
+        write_ds9_polygons(paths["reg"], [p * step for p in mask_polygons(small >= threshold)], image.wcs,
+                           text=f"p>{threshold:g}")
+        if png:
+            from ..plots import save_segmentation_figure
+
+            save_segmentation_figure(paths["png"], thumbnail(image.data)[0], small, threshold=threshold,
+                                     title=Path(path).name)
     return {"input": str(path), "skipped": False, "resample": factor,
-            "fraction_above": float(mask.mean()), **{k: str(v) for k, v in paths.items()}}
+            "fraction_above": fraction, **{k: str(v) for k, v in paths.items()}}
+
+
+def _can_memmap(path: str | Path) -> bool:
+    """Uncompressed FITS files are memory-mapped (bounded RAM for mosaics larger than memory)."""
+    return not str(path).lower().endswith((".gz", ".fz", ".bz2", ".zip"))
+
+
+def threshold_rows(prob: np.ndarray, threshold: float, *, out: np.ndarray, rows: int = 1024) -> float:
+    """``out = prob >= threshold`` (0/1, blanks 0) a block of rows at a time; returns the fraction above."""
+    above = 0
+    for y in range(0, prob.shape[0], rows):
+        block = np.asarray(prob[y : y + rows])
+        hit = np.nan_to_num(block, nan=0.0) >= threshold
+        out[y : y + rows] = hit
+        above += int(hit.sum())
+    return above / prob.size
+
+
+def thumbnail(data: np.ndarray, *, max_pixels: int = 4096) -> tuple[np.ndarray, int]:
+    """Every ``step``-th pixel so that the longest side is at most ``max_pixels``; returns (array, step)."""
+    step = max(1, int(np.ceil(max(data.shape) / max_pixels)))
+    return np.asarray(data[::step, ::step], dtype=np.float32), step

@@ -122,6 +122,7 @@ def paper_inference(
     tile: int = 192,
     stride: int = 96,
     batch_size: int = 16,
+    out: np.ndarray | None = None,
     progress: bool = False,
 ) -> np.ndarray:
     """The paper's tiling: ``tile`` tiles at ``stride``, keeping each tile's central ``stride`` x ``stride``.
@@ -136,6 +137,8 @@ def paper_inference(
         Tile size and step (192 and 96 in the paper).
     batch_size : int
         Tiles per call of ``predict``.
+    out : numpy.ndarray, optional
+        Where to write (e.g. a memmap).
     progress : bool
         Show a progress bar over batches.
     """
@@ -145,7 +148,7 @@ def paper_inference(
         raise RadioUNetError(f"stride {stride} must be <= tile {tile} and differ from it by an even number")
     ny, nx = image.shape
     offset = (tile - stride) // 2
-    out = np.zeros((ny, nx), np.float32)
+    out = np.zeros((ny, nx), np.float32) if out is None else out
     origins = [(y, x) for y in tile_origins(ny, tile=tile, stride=stride) for x in tile_origins(nx, tile=tile, stride=stride)]
     batches = [origins[i : i + batch_size] for i in range(0, len(origins), batch_size)]
     for batch in tqdm(batches, desc="tiles", unit="batch", disable=not progress):
