@@ -7,7 +7,7 @@ import numpy as np
 from ..data.normalize import Normalization
 from ..errors import RadioUNetError
 from ..io import RadioImage
-from .tiling import paper_inference, window_inference
+from .tiling import paper_inference, release_pages, window_inference
 
 __all__ = ["segment_array", "segment_image", "blank_like"]
 
@@ -38,6 +38,7 @@ def blank_like(prob: np.ndarray, data: np.ndarray, *, rows: int = 1024) -> None:
     for y in range(0, data.shape[0], rows):
         block = np.asarray(data[y : y + rows])
         prob[y : y + rows][~np.isfinite(block)] = np.nan
+        release_pages(prob, data)
 
 
 def segment_image(

@@ -14,6 +14,7 @@ from ..io import image_header, open_image_memmap, read_image
 from .load import Segmenter, load_segmenter
 from .regions import mask_polygons, write_ds9_polygons
 from .resample import back_to_grid, match_resolution
+from .tiling import release_pages
 
 __all__ = ["output_stem", "output_paths", "is_finished", "segment_file", "cached_segmenter"]
 
@@ -96,6 +97,7 @@ def segment_file(
         with open_image_memmap(paths["mask"], image.shape, np.uint8, header) as mask:
             fraction = threshold_rows(prob, threshold, out=mask)
         small, step = thumbnail(prob)
+        release_pages(prob)
         write_ds9_polygons(paths["reg"], [p * step for p in mask_polygons(small >= threshold)], image.wcs,
                            text=f"p>{threshold:g}")
         if png:
@@ -103,6 +105,7 @@ def segment_file(
 
             save_segmentation_figure(paths["png"], thumbnail(image.data)[0], small, threshold=threshold,
                                      title=Path(path).name)
+            release_pages(image.data)
     return {"input": str(path), "skipped": False, "resample": factor,
             "fraction_above": fraction, **{k: str(v) for k, v in paths.items()}}
 
@@ -120,6 +123,7 @@ def threshold_rows(prob: np.ndarray, threshold: float, *, out: np.ndarray, rows:
         hit = np.nan_to_num(block, nan=0.0) >= threshold
         out[y : y + rows] = hit
         above += int(hit.sum())
+        release_pages(prob, out)
     return above / prob.size
 
 

@@ -17,6 +17,7 @@ on memory-mapped arrays without padding the whole image in memory.
 from __future__ import annotations
 
 import math
+import mmap
 from typing import Callable, Iterator
 
 import numpy as np
@@ -24,7 +25,7 @@ from tqdm.auto import tqdm
 
 from ..errors import RadioUNetError
 
-__all__ = ["reflect_indices", "read_window", "window_inference", "paper_inference", "tile_origins"]
+__all__ = ["reflect_indices", "read_window", "window_inference", "paper_inference", "tile_origins", "release_pages"]
 
 #: ``predict(batch)`` takes a float32 array (N, H, W) and returns class-1 probabilities (N, H, W).
 Predictor = Callable[[np.ndarray], np.ndarray]
@@ -49,6 +50,35 @@ def read_window(image: np.ndarray, y0: int, x0: int, height: int, width: int) ->
     # Read the covering block once (cheap for memmaps), then gather.
     block = np.asarray(image[ys.min() : ys.max() + 1, xs.min() : xs.max() + 1], dtype=np.float32)
     return block[np.ix_(ys - ys.min(), xs - xs.min())]
+
+
+def release_pages(*arrays) -> None:
+    """Flush memory-mapped arrays and drop their pages from this process's resident memory.
+
+    Pages of a file mapping that were read or written count as resident memory
+    until the kernel reclaims them; for mosaics larger than memory, release
+    them after each window so that the peak stays near one window. Arrays that
+    are not memory maps are left alone.
+    """
+    for array in arrays:
+        mm, writable = _find_mmap(array)
+        if mm is None or not hasattr(mm, "madvise"):
+            continue
+        if writable:
+            mm.flush()
+        mm.madvise(mmap.MADV_DONTNEED)
+
+
+def _find_mmap(array) -> tuple[mmap.mmap | None, bool]:
+    """The ``mmap`` object behind an array (numpy or astropy memory map), and whether it is writable."""
+    base = array
+    while base is not None:
+        if isinstance(base, np.memmap) and getattr(base, "_mmap", None) is not None:
+            return base._mmap, base.mode in ("r+", "w+")
+        if isinstance(base, mmap.mmap):
+            return base, False
+        base = getattr(base, "base", None)
+    return None, False
 
 
 def _round_up(value: int, multiple: int) -> int:
@@ -106,6 +136,7 @@ def window_inference(
         region = read_window(image, y0 - margin, x0 - margin, hp + 2 * margin, wp + 2 * margin)
         prob = predict(region[None])[0]
         out[y0 : y0 + h, x0 : x0 + w] = prob[margin : margin + h, margin : margin + w]
+        release_pages(image, out)
     return out
 
 
@@ -157,4 +188,5 @@ def paper_inference(
             ys, xs = y + offset, x + offset
             h, w = min(stride, ny - ys), min(stride, nx - xs)
             out[ys : ys + h, xs : xs + w] = prob[offset : offset + h, offset : offset + w]
+        release_pages(image, out)
     return out
