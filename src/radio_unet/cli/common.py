@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 
-from ..errors import RadioUNetError
 from ..io import Beam, parse_beam, parse_plane
 
-__all__ = ["add_image_options", "image_options", "not_yet"]
+__all__ = ["add_image_options", "image_options"]
 
 
 def add_image_options(parser: argparse.ArgumentParser) -> None:
@@ -34,8 +33,3 @@ def image_options(args: argparse.Namespace) -> dict:
     """Keyword arguments for :func:`radio_unet.io.read_image` from parsed options."""
     beam: Beam | None = parse_beam(args.beam) if getattr(args, "beam", None) else None
     return {"beam": beam, "unit": getattr(args, "unit", None), "plane": parse_plane(getattr(args, "plane", None))}
-
-
-def not_yet(command: str, issue: str) -> int:
-    """Refuse a registered but not yet implemented command with a clear message."""
-    raise RadioUNetError(f"'{command}' is registered but not implemented yet in this version (planned: {issue})")

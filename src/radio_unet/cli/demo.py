@@ -53,8 +53,8 @@ def run(args: argparse.Namespace) -> int:
           f"beam {record['bmaj_arcsec']:.1f}\") in {t_sim:.1f} s; segmented in {t_seg:.1f} s")
     print(f"mean IoU (paper eq. 5): radio-unet {rows['radio-unet']['mean_iou']:.3f}   "
           f"3-sigma threshold {rows['3sigma']['mean_iou']:.3f}")
-    print(f"source precision/recall (>10 px): radio-unet {rows['radio-unet']['source_precision']:.2f}/"
-          f"{rows['radio-unet']['source_recall']:.2f}   3-sigma {rows['3sigma']['source_precision']:.2f}/"
-          f"{rows['3sigma']['source_recall']:.2f}")
+    pr = {m: "/".join("n/a" if np.isnan(rows[m][k]) else f"{rows[m][k]:.2f}" for k in ("source_precision", "source_recall"))
+          for m in ("radio-unet", "3sigma")}
+    print(f"source precision/recall (>10 px): radio-unet {pr['radio-unet']}   3-sigma {pr['3sigma']}")
     print(f"wrote {prob_path} and {png}")
     return 0

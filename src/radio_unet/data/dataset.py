@@ -29,7 +29,7 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 
 from ..errors import RadioUNetError
 from .augment import N_DIHEDRAL, augment_pair
-from .normalize import Normalization
+from .normalize import DEFAULT_VMAX, DEFAULT_VMIN, Normalization
 from .sources import PairReader, discover_pairs
 from .tiles import TileIndex, balance_tiles, build_tile_index, split_by_image
 
@@ -346,8 +346,9 @@ class DataConfig:
         Fractions of *images* held out for validation and test.
     augment : bool
         Random flips and 90-degree rotations of training tiles.
-    vmin, vmax : float
-        Normalisation limits in Jy/pixel.
+    vmin, vmax : float, optional
+        Normalisation limits in Jy/pixel; None (not given): the paper's
+        1e-10 and 1e-5, or, when fine-tuning, those of the model fine-tuned.
     cache : {"none", "npy"}
         ``npy``: pre-cut tiles into memory-mapped files under ``cache_dir``.
     cache_dir : str, optional
@@ -372,8 +373,8 @@ class DataConfig:
     val_fraction: float = 0.1
     test_fraction: float = 0.1
     augment: bool = True
-    vmin: float = 1e-10
-    vmax: float = 1e-5
+    vmin: float | None = None
+    vmax: float | None = None
     cache: str = "none"
     cache_dir: str | None = None
     max_open: int = 4
@@ -387,7 +388,9 @@ class DataConfig:
 
     def normalization(self) -> Normalization:
         """The :class:`Normalization` of these settings."""
-        return Normalization(self.vmin, self.vmax, "Jy/pixel")
+        return Normalization(
+            DEFAULT_VMIN if self.vmin is None else self.vmin, DEFAULT_VMAX if self.vmax is None else self.vmax, "Jy/pixel"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dictionary."""

@@ -107,6 +107,7 @@ def write_toy_dataset(
     pixel_arcsec: float = 2.0,
     beam_fwhm_px: float = 4.0,
     empty_every: int = 3,
+    noise_jy_beam: float = 2e-5,
 ) -> Path:
     """Write a toy data set (``manifest.csv`` with ``id,image,mask,sky``) into ``root``.
 
@@ -126,6 +127,8 @@ def write_toy_dataset(
         Beam FWHM in pixels.
     empty_every : int
         Every ``empty_every``-th image has no diffuse emission (0: none).
+    noise_jy_beam : float
+        Noise rms in Jy/beam.
 
     Returns
     -------
@@ -138,7 +141,7 @@ def write_toy_dataset(
     for i in range(n_images):
         ident = f"toy{i:03d}"
         empty = bool(empty_every) and (i % empty_every == empty_every - 1)
-        image, sky, mask = toy_pair(size, seed=seed * 1000 + i, beam_fwhm_px=beam_fwhm_px, empty=empty)
+        image, sky, mask = toy_pair(size, seed=seed * 1000 + i, beam_fwhm_px=beam_fwhm_px, noise_jy_beam=noise_jy_beam, empty=empty)
         beam = beam_fwhm_px * pixel_arcsec
         files = {
             "image": (f"{ident}_image.fits", image, "JY/BEAM"),

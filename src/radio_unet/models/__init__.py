@@ -10,7 +10,7 @@ Examples
 
 from .card import CARD_FORMAT, ModelCard, software_versions
 from .export import OnnxPredictor, export_onnx, onnx_predict_proba
-from .serialize import CARD_NAME, WEIGHTS_NAME, load_model, model_paths, save_model, sha256_file
+from .serialize import CARD_NAME, WEIGHTS_NAME, load_model, model_paths, read_card, save_model, sha256_file
 from .unet import PRESETS, RadioUNet, UNetConfig, build_model, parameter_count
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "software_versions",
     "save_model",
     "load_model",
+    "read_card",
     "model_paths",
     "sha256_file",
     "WEIGHTS_NAME",

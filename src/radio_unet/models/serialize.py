@@ -21,7 +21,7 @@ from ..io.atomic import atomic_path
 from .card import ModelCard, software_versions, utc_now
 from .unet import RadioUNet
 
-__all__ = ["save_model", "load_model", "model_paths", "sha256_file", "WEIGHTS_NAME", "CARD_NAME"]
+__all__ = ["save_model", "load_model", "read_card", "model_paths", "sha256_file", "WEIGHTS_NAME", "CARD_NAME"]
 
 #: Default file names inside a model folder.
 WEIGHTS_NAME = "model.safetensors"
@@ -118,6 +118,40 @@ def save_model(path: str | PathLike, model: RadioUNet, card: ModelCard | dict | 
     return card
 
 
+def read_card(path: str | PathLike) -> tuple[Path, Path, ModelCard]:
+    """Read the model card of a saved model, without loading (or checking) its weights.
+
+    Parameters
+    ----------
+    path : str or path-like
+        Model folder, ``.safetensors`` file or ``.json`` card (see :func:`model_paths`).
+
+    Returns
+    -------
+    (pathlib.Path, pathlib.Path, ModelCard)
+        The weights path the card refers to (not checked to exist), the card path and the card.
+
+    Raises
+    ------
+    radio_unet.errors.InputError
+        Missing or unreadable card.
+    """
+    weights_path, card_path = model_paths(path)
+    if not card_path.exists():
+        if weights_path.exists():
+            raise InputError(card_path, f"model card missing: {weights_path.name} needs its {card_path.name} next to it")
+        raise InputError(weights_path, "no such model (expected a model folder, .safetensors file or .json card)")
+    try:
+        card = ModelCard.from_json(card_path.read_text(encoding="utf-8"))
+    except RadioUNetError as exc:
+        raise InputError(card_path, str(exc)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(card_path, f"cannot read the model card ({exc})") from None
+    if card.weights_file and card_path.suffix == ".json":
+        weights_path = card_path.parent / card.weights_file
+    return weights_path, card_path, card
+
+
 def load_model(path: str | PathLike, *, device: str | torch.device = "cpu", verify: bool = True) -> tuple[RadioUNet, ModelCard]:
     """Load a model saved by :func:`save_model`.
 
@@ -145,19 +179,7 @@ def load_model(path: str | PathLike, *, device: str | torch.device = "cpu", veri
     from safetensors import SafetensorError
     from safetensors.torch import load_file
 
-    weights_path, card_path = model_paths(path)
-    if not card_path.exists():
-        if weights_path.exists():
-            raise InputError(card_path, f"model card missing: {weights_path.name} needs its {card_path.name} next to it")
-        raise InputError(weights_path, "no such model (expected a model folder, .safetensors file or .json card)")
-    try:
-        card = ModelCard.from_json(card_path.read_text(encoding="utf-8"))
-    except RadioUNetError as exc:
-        raise InputError(card_path, str(exc)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(card_path, f"cannot read the model card ({exc})") from None
-    if card.weights_file and card_path.suffix == ".json":
-        weights_path = card_path.parent / card.weights_file
+    weights_path, card_path, card = read_card(path)
     if not weights_path.exists():
         raise InputError(weights_path, f"weights file missing (named in {card_path.name})")
     if verify:

@@ -13,6 +13,10 @@ off, on training batches, as the network will run at inference (the same
 idea as ``torch.optim.swa_utils.update_bn``). :class:`BatchNormRecalibration`
 does it before every validation, so the validation metrics, the choice of the
 best epoch and the exported weights all use consistent statistics.
+
+Frozen batch-norm layers (fine-tuning, :mod:`radio_unet.train.finetune`: scale
+and offset not trainable) keep the statistics of the model they came from:
+recalibration leaves them alone and runs them in evaluation mode.
 """
 
 from __future__ import annotations
@@ -28,9 +32,21 @@ try:  # Lightning is a dependency; keep the pure function importable without it
 except ImportError:  # pragma: no cover
     _Callback = object
 
-__all__ = ["recalibrate_batchnorm", "BatchNormRecalibration"]
+__all__ = ["recalibrate_batchnorm", "BatchNormRecalibration", "is_frozen_batchnorm"]
 
 _DROPOUT = (nn.Dropout, nn.Dropout2d, nn.Dropout3d, nn.AlphaDropout)
+
+
+def is_frozen_batchnorm(module: nn.Module) -> bool:
+    """True for a batch-norm layer whose scale and offset are not trainable (frozen for fine-tuning).
+
+    Such a layer belongs in evaluation mode: it normalises with, and never
+    updates, the running statistics of the model it was loaded from.
+    """
+    if not isinstance(module, nn.modules.batchnorm._BatchNorm):
+        return False
+    params = list(module.parameters(recurse=False))
+    return bool(params) and not any(p.requires_grad for p in params)
 
 
 @torch.no_grad()
@@ -52,19 +68,21 @@ def recalibrate_batchnorm(model: nn.Module, batches: Iterable[torch.Tensor]) -> 
     Notes
     -----
     The statistics are cumulative averages over all batches (``momentum=None``);
-    the model's train/eval mode and the batch-norm momenta are restored.
+    the train/eval mode of every submodule and the batch-norm momenta are
+    restored. Frozen batch-norm layers (:func:`is_frozen_batchnorm`) are not
+    recalibrated and run in evaluation mode meanwhile.
     """
-    norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm) and not is_frozen_batchnorm(m)]
     batches = list(batches)
     if not norms or not batches:
         return 0
-    was_training = model.training
+    modes = [(m, m.training) for m in model.modules()]
     momenta = [m.momentum for m in norms]
     saved = [(m.running_mean.clone(), m.running_var.clone(), m.num_batches_tracked.clone()) for m in norms]
     try:
         model.train()
         for m in model.modules():
-            if isinstance(m, _DROPOUT):
+            if isinstance(m, _DROPOUT) or is_frozen_batchnorm(m):
                 m.eval()
         for m in norms:
             m.reset_running_stats()
@@ -80,7 +98,8 @@ def recalibrate_batchnorm(model: nn.Module, batches: Iterable[torch.Tensor]) -> 
     finally:
         for m, momentum in zip(norms, momenta):
             m.momentum = momentum
-        model.train(was_training)
+        for m, mode in modes:
+            m.training = mode
     return len(batches)
 
 

@@ -27,10 +27,11 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from ..data.dataset import DataConfig
+from ..data.normalize import Normalization
 from ..errors import InputError, RadioUNetError
 from ..models.unet import UNetConfig
 
-__all__ = ["TrainConfig", "add_train_arguments", "config_from_args", "PRECISIONS"]
+__all__ = ["TrainConfig", "add_train_arguments", "config_from_args", "PRECISIONS", "FINETUNE_DEFAULTS"]
 
 #: Precision settings passed to ``lightning.Trainer``.
 PRECISIONS = ("32", "bf16-mixed", "16-mixed", "bf16-true", "64")
@@ -38,6 +39,13 @@ _OPTIMIZERS = ("rmsprop", "adam")
 _LOSSES = ("ce", "dice_ce")
 _MODEL_KEYS = {f.name for f in fields(UNetConfig)} - {"name"}
 _DATA_KEYS = {f.name for f in fields(DataConfig)}
+
+#: Defaults of ``radio-unet finetune`` that differ from training from scratch: the
+#: paper's fine-tuning (top 10 layers, 100 epochs, lr 1e-4), a validation split of
+#: a few images and no test split (a handful of images is too few to spare one).
+FINETUNE_DEFAULTS: dict[str, Any] = {
+    "trainable_layers": 10, "epochs": 100, "lr": 1e-4, "val_fraction": 0.2, "test_fraction": 0.0, "out": "runs/finetune"
+}
 
 
 @dataclass
@@ -51,6 +59,16 @@ class TrainConfig:
     model : dict
         Architecture: ``{"preset": "paper"}`` plus any :class:`UNetConfig`
         field to change (``base_filters``, ``depth``, ``dropout``, ...).
+    init_model : str, optional
+        Fine-tuning: start from this saved model (shipped model name, model
+        folder, ``.safetensors`` file or ``.json`` card) instead of random
+        weights. Its architecture replaces ``model`` and its normalisation is
+        used unless ``data.vmin``/``data.vmax`` are given. The model card of
+        the run records the parent's path and sha256.
+    trainable_layers : int, optional
+        With ``init_model``: train only the top N layers with weights (counted
+        from the output, see :mod:`radio_unet.train.finetune`), the others are
+        frozen; None trains all. The paper fine-tuned 10.
     out : str
         Output folder (checkpoints, ``model.safetensors``, ``model.json``,
         ``metrics.csv``, ``config.yaml``, logs).
@@ -121,6 +139,8 @@ class TrainConfig:
 
     data: DataConfig = field(default_factory=DataConfig)
     model: dict = field(default_factory=lambda: {"preset": "paper"})
+    init_model: str | None = None
+    trainable_layers: int | None = None
     out: str = "runs/train"
     epochs: int = 200
     batch_size: int = 50
@@ -182,6 +202,12 @@ class TrainConfig:
             self.class_weights = [float(w) for w in cw]
         if self.max_time is not None:
             self.max_time = _duration(self.max_time)
+        if self.trainable_layers is not None and self.init_model is None:
+            raise RadioUNetError(
+                "trainable_layers needs init_model, the trained model to fine-tune (radio-unet finetune --model NAME|PATH)"
+            )
+        if self.init_model is not None:
+            self._take_parent_settings()
         self.model_config()  # validates the architecture
         if int(self.data.tile) % self.model_config().divisor:
             raise RadioUNetError(
@@ -191,6 +217,39 @@ class TrainConfig:
     def model_config(self) -> UNetConfig:
         """The :class:`UNetConfig` of ``model``."""
         return UNetConfig.from_dict(self.model)
+
+    def _take_parent_settings(self) -> None:
+        """Fine-tuning: architecture and (unless given) normalisation of ``init_model``; check ``trainable_layers``."""
+        from .finetune import parent_card, weighted_layer_count
+
+        self.init_model = str(self.init_model)
+        _, card = parent_card(self.init_model)
+        arch = card.architecture
+        if self.model != {"preset": "paper"} and replace(self.model_config(), name="") != replace(arch, name=""):
+            raise RadioUNetError(
+                f"fine-tuning keeps the architecture of {self.init_model} ({arch.name}: base_filters {arch.base_filters}, "
+                f"depth {arch.depth}, dropout {arch.dropout}, up_kernel {arch.up_kernel}); do not set model settings"
+            )
+        self.model = _model_dict(arch)
+        if self.data.vmin is None or self.data.vmax is None:
+            norm = Normalization.from_dict(card.normalization)
+            if norm.unit != "Jy/pixel":
+                raise RadioUNetError(
+                    f"{self.init_model}: the model normalises with limits in {norm.unit}; give vmin and vmax in Jy/pixel"
+                )
+            self.data = replace(
+                self.data,
+                vmin=norm.vmin if self.data.vmin is None else self.data.vmin,
+                vmax=norm.vmax if self.data.vmax is None else self.data.vmax,
+            )
+        if self.trainable_layers is not None:
+            self.trainable_layers = int(self.trainable_layers)
+            total = weighted_layer_count(arch)
+            if not 1 <= self.trainable_layers <= total:
+                raise RadioUNetError(
+                    f"trainable_layers must be between 1 and {total} (the layers with weights of {self.init_model}), "
+                    f"got {self.trainable_layers}"
+                )
 
     # -- conversions -------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -226,11 +285,15 @@ class TrainConfig:
         return cls(data=DataConfig.from_dict(data), model=model, **values)
 
     @classmethod
-    def from_yaml(cls, path: str | PathLike, overrides: Mapping[str, Any] | None = None) -> "TrainConfig":
+    def from_yaml(
+        cls, path: str | PathLike, overrides: Mapping[str, Any] | None = None, *, defaults: Mapping[str, Any] | None = None
+    ) -> "TrainConfig":
         """Read a YAML file, then apply ``overrides`` (flat or nested keys; ``None`` values are ignored).
 
-        Relative paths in the file (``data.root``, ``out``, ...) are taken
-        relative to the working directory, as on the command line.
+        ``defaults`` (flat keys) apply where the file does not set the key
+        (``radio-unet finetune`` uses :data:`FINETUNE_DEFAULTS`). Relative
+        paths in the file (``data.root``, ``out``, ...) are taken relative to
+        the working directory, as on the command line.
         """
         import yaml
 
@@ -243,11 +306,13 @@ class TrainConfig:
             raise InputError(path, f"invalid YAML ({str(exc).splitlines()[0]})") from None
         if not isinstance(values, dict):
             raise InputError(path, "a training configuration must be a YAML mapping (key: value)")
+        given = set(values) | (set(values["data"]) if isinstance(values.get("data"), Mapping) else set())
+        unset = {k: v for k, v in (defaults or {}).items() if k not in given}
         try:
             config = cls.from_dict(values)
         except RadioUNetError as exc:
             raise InputError(path, str(exc)) from None
-        return config.with_overrides(overrides or {})
+        return config.with_overrides({**unset, **{k: v for k, v in (overrides or {}).items() if v is not None}})
 
     def to_yaml(self, path: str | PathLike | None = None) -> str:
         """YAML text of :meth:`to_dict`; also written to ``path`` (atomically) if given."""
@@ -340,15 +405,22 @@ def _ratio(text: str) -> float | str:
     return "all" if str(text).strip().lower() in ("all", "none") else float(text)
 
 
-def add_train_arguments(parser: argparse.ArgumentParser) -> None:
-    """Register the options of ``radio-unet train`` on ``parser``.
+def add_train_arguments(parser: argparse.ArgumentParser, *, finetune: bool = False) -> None:
+    """Register the options of ``radio-unet train`` (or, with ``finetune``, ``radio-unet finetune``) on ``parser``.
 
     Every option defaults to ``None`` ("not given"), so that
-    :func:`config_from_args` can tell flags from YAML values.
+    :func:`config_from_args` can tell flags from YAML values. With
+    ``finetune``, ``--model`` names the trained model to start from
+    (``init_model``), the architecture options are left out (the model fixes
+    them) and the help gives the defaults of :data:`FINETUNE_DEFAULTS`.
     """
+    d = FINETUNE_DEFAULTS if finetune else {"epochs": 200, "lr": 1e-4, "val_fraction": 0.1, "test_fraction": 0.1, "out": "runs/train"}
     parser.add_argument("--config", metavar="FILE.yaml", help="training configuration (YAML); flags override it")
+    if finetune:
+        parser.add_argument("--model", dest="init_model", metavar="NAME|PATH",
+                            help="the trained model to fine-tune: a shipped model name (e.g. default), a model folder, .safetensors or .json card")
     parser.add_argument("--data", metavar="DIR", dest="root", help="data set folder (manifest.csv of 'radio-unet simulate', or FITS files with --image-glob)")
-    parser.add_argument("--out", metavar="DIR", help="output folder (default runs/train)")
+    parser.add_argument("--out", metavar="DIR", help=f"output folder (default {d['out']})")
 
     g = parser.add_argument_group("data set")
     g.add_argument("--image-glob", metavar="PATTERN", help="observed images in a user folder, e.g. '*clean*.fits'")
@@ -363,25 +435,33 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--stride", type=int, metavar="PX", help="step between training tiles (default: the tile size)")
     g.add_argument("--empty-ratio", type=_ratio, metavar="R", help="empty training tiles kept per non-empty tile (default 1; 'all' keeps all)")
     g.add_argument("--min-valid-fraction", type=float, metavar="F", help="drop tiles with fewer finite pixels (default 0.5)")
-    g.add_argument("--val-fraction", type=float, metavar="F", help="fraction of images for validation (default 0.1)")
-    g.add_argument("--test-fraction", type=float, metavar="F", help="fraction of images for the test (default 0.1)")
+    g.add_argument("--val-fraction", type=float, metavar="F", help=f"fraction of images for validation (default {d['val_fraction']})")
+    g.add_argument("--test-fraction", type=float, metavar="F", help=f"fraction of images for the test (default {d['test_fraction']})")
     g.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None, help="random flips and 90-degree rotations (default on)")
-    g.add_argument("--vmin", type=float, metavar="JY_PIX", help="normalisation lower limit (default 1e-10 Jy/pixel)")
-    g.add_argument("--vmax", type=float, metavar="JY_PIX", help="normalisation upper limit (default 1e-5 Jy/pixel)")
+    norm_default = "the model's" if finetune else "{} Jy/pixel"
+    g.add_argument("--vmin", type=float, metavar="JY_PIX", help=f"normalisation lower limit (default {norm_default.format('1e-10')})")
+    g.add_argument("--vmax", type=float, metavar="JY_PIX", help=f"normalisation upper limit (default {norm_default.format('1e-5')})")
     g.add_argument("--cache", choices=["none", "npy"], help="pre-cut tiles into memory-mapped .npy files (default none)")
     g.add_argument("--cache-dir", metavar="DIR", help="folder of the tile cache (default <data>/.tile_cache)")
 
     g = parser.add_argument_group("model")
-    g.add_argument("--model", metavar="PRESET", help="architecture preset: paper (base 32) or lite (base 16)")
-    g.add_argument("--base-filters", type=int, metavar="N", help="feature maps at full resolution")
-    g.add_argument("--depth", type=int, metavar="N", help="number of poolings (4 in the paper)")
-    g.add_argument("--dropout", type=float, metavar="P", help="dropout after each pooling (0.5 in the paper)")
-    g.add_argument("--up-kernel", type=int, choices=[2, 3], help="transposed-convolution kernel (2 in the paper)")
+    if not finetune:
+        g.add_argument("--model", metavar="PRESET", help="architecture preset: paper (base 32) or lite (base 16)")
+        g.add_argument("--base-filters", type=int, metavar="N", help="feature maps at full resolution")
+        g.add_argument("--depth", type=int, metavar="N", help="number of poolings (4 in the paper)")
+        g.add_argument("--dropout", type=float, metavar="P", help="dropout after each pooling (0.5 in the paper)")
+        g.add_argument("--up-kernel", type=int, choices=[2, 3], help="transposed-convolution kernel (2 in the paper)")
+        g.add_argument("--init-model", metavar="NAME|PATH",
+                       help="fine-tune: start from this trained model (its architecture and normalisation); see radio-unet finetune")
+    g.add_argument("--trainable-layers", type=int, metavar="N",
+                   help="fine-tune: train only the top N layers with weights (conv, transposed conv, batch norm), counted "
+                        "from the output; the others keep the model's weights and batch-norm statistics "
+                        + (f"(default {d['trainable_layers']}, the paper's best)" if finetune else "(default: all; needs --init-model)"))
 
     g = parser.add_argument_group("optimisation")
-    g.add_argument("--epochs", type=int, metavar="N", help="epochs (paper: 200)")
+    g.add_argument("--epochs", type=int, metavar="N", help=f"epochs (default {d['epochs']})")
     g.add_argument("--batch-size", type=int, metavar="N", help="tiles per step and process (default 50)")
-    g.add_argument("--lr", type=float, metavar="LR", help="learning rate (default 1e-4)")
+    g.add_argument("--lr", type=float, metavar="LR", help=f"learning rate (default {d['lr']:g})")
     g.add_argument("--optimizer", choices=list(_OPTIMIZERS), help="default rmsprop")
     g.add_argument("--loss", choices=list(_LOSSES), help="ce (paper) or dice_ce")
     g.add_argument("--class-weights", metavar="W0,W1|balanced|none", help="cross-entropy class weights")
@@ -408,11 +488,13 @@ def add_train_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--max-time", metavar="DD:HH:MM:SS", help="stop at the first epoch end after this wall time (resume later with --resume auto)")
 
 
-def config_from_args(args: argparse.Namespace) -> TrainConfig:
+def config_from_args(args: argparse.Namespace, *, defaults: Mapping[str, Any] | None = None) -> TrainConfig:
     """Merge ``--config FILE.yaml`` and the flags of :func:`add_train_arguments` into a :class:`TrainConfig`.
 
-    Flags that were given override the file; the data folder must come from
-    one of the two. The command line is recorded in ``TrainConfig.command``.
+    Flags that were given override the file, which overrides ``defaults``
+    (flat keys, e.g. :data:`FINETUNE_DEFAULTS`); the data folder must come
+    from the file or the flags. The command line is recorded in
+    ``TrainConfig.command``.
     """
     known = {f.name for f in fields(TrainConfig)} | _DATA_KEYS | _MODEL_KEYS
     flags = {k: v for k, v in vars(args).items() if k in known and k != "command" and v is not None}
@@ -421,9 +503,9 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
         del flags["empty_ratio"]
     config_path = getattr(args, "config", None)
     if config_path:
-        config = TrainConfig.from_yaml(config_path, flags)
+        config = TrainConfig.from_yaml(config_path, flags, defaults=defaults)
     else:
-        config = TrainConfig.from_dict({"data": {"root": flags.get("root")}}).with_overrides(flags)
+        config = TrainConfig.from_dict({"data": {"root": flags.get("root")}}).with_overrides({**(defaults or {}), **flags})
     if keep_all_empty:
         config = replace(config, data=replace(config.data, empty_ratio=None))
     if not config.data.root:

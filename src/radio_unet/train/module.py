@@ -10,6 +10,7 @@ import torch.nn.functional as F
 
 from ..errors import RadioUNetError
 from ..models.unet import RadioUNet, UNetConfig, build_model
+from .batchnorm import is_frozen_batchnorm
 
 try:
     import lightning.pytorch as pl
@@ -277,7 +278,16 @@ class RadioUNetModule(_Base):
     def on_test_epoch_end(self) -> None:  # noqa: D102
         self._eval_epoch_end("test")
 
+    def train(self, mode: bool = True) -> "RadioUNetModule":
+        """Set the training mode; frozen batch-norm layers (fine-tuning) always stay in evaluation mode."""
+        super().train(mode)
+        for m in self.model.modules():
+            if is_frozen_batchnorm(m):
+                m.eval()
+        return self
+
     def configure_optimizers(self) -> torch.optim.Optimizer:  # noqa: D102
+        params = [p for p in self.parameters() if p.requires_grad]  # frozen layers (fine-tuning) are left out
         if self.hparams.optimizer == "rmsprop":
-            return torch.optim.RMSprop(self.parameters(), lr=self.hparams.lr, alpha=0.9, eps=1e-7)
-        return torch.optim.Adam(self.parameters(), lr=self.hparams.lr)
+            return torch.optim.RMSprop(params, lr=self.hparams.lr, alpha=0.9, eps=1e-7)
+        return torch.optim.Adam(params, lr=self.hparams.lr)

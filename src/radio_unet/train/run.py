@@ -39,6 +39,7 @@ from ..models.serialize import save_model
 from .batchnorm import BatchNormRecalibration
 from .callbacks import EpochMetricsCSV
 from .config import TrainConfig
+from .finetune import start_from_parent
 from .module import RadioUNetModule
 
 __all__ = ["train", "TrainResult", "balanced_class_weights"]
@@ -194,6 +195,7 @@ def train(config: TrainConfig) -> TrainResult:
         seed=config.seed,
         channels_last=config.channels_last,
     )
+    finetuned_from = start_from_parent(module.model, config.init_model, config.trainable_layers) if config.init_model else None
 
     has_val = summary["val_tiles"] > 0
     monitor, mode = ("val_iou", "max") if has_val else ("train_loss_epoch", "min")
@@ -252,6 +254,8 @@ def train(config: TrainConfig) -> TrainResult:
         warnings.filterwarnings("ignore", message=".*LeafSpec.*")  # lightning 2.6 + torch 2.13 internals
         warnings.filterwarnings("ignore", message=".*smaller than the logging interval.*")
         warnings.filterwarnings("ignore", message=".*Checkpoint directory .* exists and is not empty.*")
+        if finetuned_from:  # frozen batch norm stays in eval mode on purpose
+            warnings.filterwarnings("ignore", message=".*module\\(s\\) in eval mode.*")
         trainer.fit(module, datamodule=dm, ckpt_path=resume, weights_only=True)
     fit_time = time.perf_counter() - t0
 
@@ -331,6 +335,7 @@ def train(config: TrainConfig) -> TrainResult:
             "deterministic": config.deterministic,
             "threads": torch.get_num_threads(),
             "resumed_from": resume,
+            "finetuned_from": finetuned_from,
             "fit_time_s": round(fit_time, 3),
             "wall_time_s": round(wall, 3),
             "trained_time_s": float(rows[-1]["elapsed_s"]) if rows and rows[-1].get("elapsed_s") not in (None, "") else None,
