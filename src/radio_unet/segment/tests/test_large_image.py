@@ -42,6 +42,7 @@ def test_20000px_mosaic_under_4gb(tmp_path):
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=1200)
     assert done.returncode == 0, done.stderr[-2000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
+    print(f"peak resident memory {result['peak_gb']:.2f} GB")
     assert result["peak_gb"] < 4.0, result
     from astropy.io import fits
 
