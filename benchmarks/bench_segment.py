@@ -21,7 +21,8 @@ import torch
 
 from radio_unet.models import export_onnx, load_model
 from radio_unet.models.unet import RadioUNet
-from radio_unet.segment import load_segmenter, resolve_model, segment_array
+from radio_unet.segment import resolve_model, segment_array
+from radio_unet.segment.engine import window_pixels
 from radio_unet.segment.predictors import make_predictor
 
 
@@ -82,21 +83,23 @@ def main() -> None:
     peaks = {"32": peak_gflops(torch.float32), "bf16": peak_gflops(torch.bfloat16)}
     onnx_path = Path("/tmp/radio_unet_bench_segment.onnx")
     export_onnx(model, onnx_path, card=card)
+    max_pixels = window_pixels(card.architecture.base_filters)
     rows = []
     for backend, precision in (("torch", "32"), ("torch", "bf16"), ("onnx", "32")):
         predict = make_predictor(model, backend=backend, precision=precision, onnx_path=onnx_path)
-        times = {}
+        times, computed = {}, {}
         for tiling in ("window", "paper"):
-            times[tiling] = time_it(lambda: segment_array(image, predict, tiling=tiling, divisor=card.architecture.divisor), args.repeats)
-        # FLOPs actually computed: window pads each 1024 core with 128 px margins; paper computes 4x each pixel.
-        n_px = args.npix**2
-        work = {"window": None, "paper": flops_px * n_px * (192 / 96) ** 2}
-        ny = nx = args.npix
-        win, margin = 1024, 128
-        cores = [(min(win, ny - y), min(win, nx - x)) for y in range(0, ny, win) for x in range(0, nx, win)]
-        work["window"] = flops_px * sum((int(np.ceil(h / 16) * 16) + 2 * margin) * (int(np.ceil(w / 16) * 16) + 2 * margin) for h, w in cores)
+            def run(tiling=tiling, predict=predict):
+                return segment_array(image, predict, tiling=tiling, divisor=card.architecture.divisor, max_pixels=max_pixels)
+
+            times[tiling] = time_it(run, args.repeats)
+            # FLOPs actually computed: count the pixels the network was given (margins and overlaps included).
+            seen = []
+            segment_array(image, lambda batch, p=predict: (seen.append(batch.size), p(batch))[1], tiling=tiling,
+                          divisor=card.architecture.divisor, max_pixels=max_pixels)
+            computed[tiling] = sum(seen)
         for tiling in ("window", "paper"):
-            gflops = work[tiling] / times[tiling] / 1e9
+            gflops = flops_px * computed[tiling] / times[tiling] / 1e9
             rows.append((f"{backend}-{precision}", tiling, times[tiling], gflops, peaks["bf16" if precision == "bf16" else "32"] / gflops))
         rows.append((f"{backend}-{precision}", "paper/window", times["paper"] / times["window"], float("nan"), float("nan")))
     lines = [
@@ -109,6 +112,9 @@ def main() -> None:
         f"- model: {args.model} ({card.architecture.name}, base {card.architecture.base_filters}), "
         f"{flops_px / 1e3:.1f} kFLOP per pixel per pass; image {args.npix}x{args.npix}",
         f"- machine peak (best {2048}^3 matrix product): fp32 {peaks['32']:.0f} GFLOP/s, bf16 {peaks['bf16']:.0f} GFLOP/s",
+        f"- pixels through the network: window {computed['window'] / args.npix**2:.2f}x the image "
+        f"(automatic windows of at most {max_pixels / 1e6:.1f} Mpx, 128 px margins between windows, 48 px mirror at the "
+        f"border), paper {computed['paper'] / args.npix**2:.2f}x (192 tiles at stride 96)",
         "",
         "| engine | tiling | seconds per image (best) | achieved GFLOP/s | peak / achieved |",
         "|---|---|---:|---:|---:|",

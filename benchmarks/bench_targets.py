@@ -19,7 +19,7 @@ per worker, reported separately). Targets per hour and the time for the
 Usage::
 
     .venv/bin/python benchmarks/bench_targets.py [--n 4] [--size 960] [--precision 32|bf16]
-        [--workers 1] [--threads 2] [--no-png] [--out benchmarks/results/targets.md]
+        [--backend auto|torch|onnx] [--workers 1] [--threads 2] [--no-png] [--out benchmarks/results/targets.md]
 """
 
 from __future__ import annotations
@@ -111,6 +111,8 @@ def main(argv=None) -> int:
     parser.add_argument("--n", type=int, default=4, help="targets to time (default 4)")
     parser.add_argument("--size", type=int, default=960, help="cut-out side in pixels (default 960)")
     parser.add_argument("--precision", choices=["32", "bf16"], default="32")
+    parser.add_argument("--backend", choices=["auto", "torch", "onnx"], default="auto",
+                        help="inference backend (auto: ONNX Runtime for float32 on a CPU)")
     parser.add_argument("--workers", type=int, default=1, help="Dask workers (1 = in this process)")
     parser.add_argument("--threads", type=int, default=2, help="torch threads in this process")
     parser.add_argument("--no-png", action="store_true", help="time without the per-target figures and gallery")
@@ -134,7 +136,7 @@ def main(argv=None) -> int:
         catalog = read_catalog(catalog_path)
 
         t0 = time.perf_counter()
-        cached_segmenter(model, "torch", "cpu", args.precision)  # one-off per worker
+        segmenter = cached_segmenter(model, args.backend, "cpu", args.precision)  # one-off per worker (ONNX export cached)
         t_load = time.perf_counter() - t0
 
         out = tmp / "out"
@@ -145,7 +147,7 @@ def main(argv=None) -> int:
 
         t0 = time.perf_counter()
         result = run_targets(catalog, [mosaic], out, size=args.size, model=model,
-                             segment_options={"precision": args.precision}, workers=args.workers,
+                             segment_options={"precision": args.precision, "backend": args.backend}, workers=args.workers,
                              png=not args.no_png)
         t_rest = time.perf_counter() - t0
         table = result["table"]
@@ -156,7 +158,7 @@ def main(argv=None) -> int:
 
         first = out / "cutouts" / f"{table['name'][0]}.fits"
         t0 = time.perf_counter()
-        segment_file(first, tmp / "seg-one", model=model, precision=args.precision, png=False)
+        segment_file(first, tmp / "seg-one", model=model, precision=args.precision, backend=args.backend, png=False)
         t_seg_one = time.perf_counter() - t0
 
     total = t_cut + t_rest
@@ -176,7 +178,7 @@ def main(argv=None) -> int:
         f"{load_after[0]:.1f}/{load_after[1]:.1f}/{load_after[2]:.1f} (2 cores: above 2 means the machine was shared, "
         "so times are upper bounds)",
         f"- command: `{command}`",
-        f"- model: {model_text}; precision {args.precision}; tiling window",
+        f"- model: {model_text}; backend {segmenter.backend}, precision {args.precision}; tiling window",
         f"- data: synthetic LoTSS-like mosaic (1.5\"/px, 6\" beam, 70 uJy/beam noise), {args.n} targets, "
         f"{args.size}x{args.size} cut-outs; figures {'off' if args.no_png else 'on'}",
         "",

@@ -100,3 +100,17 @@ def lotss_cutout() -> Path:
     if not LOTSS_CUTOUT.exists():
         pytest.skip("shared data (LoTSS-DR1 cut-out) not available")
     return LOTSS_CUTOUT
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache(tmp_path_factory):
+    """ONNX exports and other derived files go to a temporary cache, never the user's ~/.cache."""
+    import os
+
+    old = os.environ.get("RADIO_UNET_CACHE")
+    os.environ["RADIO_UNET_CACHE"] = str(tmp_path_factory.mktemp("cache"))
+    yield
+    if old is None:
+        os.environ.pop("RADIO_UNET_CACHE", None)
+    else:
+        os.environ["RADIO_UNET_CACHE"] = old

@@ -19,7 +19,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="window: large windows with cropped margins (fast); paper: 192 tiles at stride 96")
     parser.add_argument("--threshold", type=float, default=0.5, help="probability threshold of the mask (default 0.5)")
     parser.add_argument("--device", default="cpu", help="cpu or cuda")
-    parser.add_argument("--backend", choices=["torch", "onnx"], default="torch", help="inference backend")
+    parser.add_argument("--backend", choices=["auto", "torch", "onnx"], default="auto",
+                        help="inference backend (auto: ONNX Runtime for float32 on a CPU, exported once per model "
+                             "into ~/.cache/radio-unet or $RADIO_UNET_CACHE; PyTorch on a GPU or with bf16)")
     parser.add_argument("--precision", choices=["32", "bf16"], default="32", help="torch precision (bf16: faster on AVX-512/GPU)")
     parser.add_argument("--workers", type=int, default=1, help="files in parallel on a local Dask cluster")
     parser.add_argument("--scheduler", help="address of an existing Dask scheduler")

@@ -95,7 +95,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "instead of segmenting")
     parser.add_argument("--tiling", choices=["window", "paper"], default="window", help="inference tiling")
     parser.add_argument("--device", default="cpu", help="cpu or cuda")
-    parser.add_argument("--backend", choices=["torch", "onnx"], default="torch", help="inference backend")
+    parser.add_argument("--backend", choices=["auto", "torch", "onnx"], default="auto",
+                        help="inference backend (auto: ONNX Runtime for float32 on a CPU, exported once per model "
+                             "into ~/.cache/radio-unet or $RADIO_UNET_CACHE; PyTorch on a GPU or with bf16)")
     parser.add_argument("--precision", choices=["32", "bf16"], default="32", help="torch precision")
     parser.add_argument("--workers", type=int, default=1, help="targets in parallel on a local Dask cluster")
     parser.add_argument("--scheduler", help="address of an existing Dask scheduler")

@@ -9,7 +9,22 @@ from ..errors import RadioUNetError
 from ..io import RadioImage
 from .tiling import paper_inference, release_pages, window_inference
 
-__all__ = ["segment_array", "segment_image", "blank_like"]
+__all__ = ["WINDOW_MEMORY", "window_pixels", "segment_array", "segment_image", "blank_like"]
+
+
+#: Memory for the activations of one window (bytes) when the window size is automatic.
+WINDOW_MEMORY = 2 * 1024**3
+
+
+def window_pixels(base_filters: int, *, memory: int = WINDOW_MEMORY) -> int:
+    """Largest window area (pixels) whose U-Net activations fit in ``memory`` bytes.
+
+    A forward pass of the U-Net holds about ``25 * base_filters`` bytes per
+    input pixel at its peak (measured: 390 B/px for ``lite``, base 16, in
+    PyTorch float32; ONNX Runtime needs about two thirds of that), plus
+    about 64 B/px for the window's normalisation and probabilities.
+    """
+    return max(int(memory // (25 * max(int(base_filters), 1) + 64)), 64 * 64)
 
 
 def segment_array(
@@ -18,8 +33,10 @@ def segment_array(
     *,
     tiling: str = "window",
     divisor: int = 16,
-    window: int = 1024,
+    window: int | None = None,
     margin: int = 128,
+    edge: int = 48,
+    max_pixels: int = 4_000_000,
     tile: int = 192,
     stride: int = 96,
     out: np.ndarray | None = None,
@@ -27,7 +44,8 @@ def segment_array(
 ) -> np.ndarray:
     """Probability map of an image with ``tiling`` ``window`` or ``paper`` (see :mod:`.tiling`)."""
     if tiling == "window":
-        return window_inference(normalized, predict, window=window, margin=margin, divisor=divisor, out=out, progress=progress)
+        return window_inference(normalized, predict, window=window, margin=margin, edge=edge, max_pixels=max_pixels,
+                                divisor=divisor, out=out, progress=progress)
     if tiling == "paper":
         return paper_inference(normalized, predict, tile=tile, stride=stride, out=out, progress=progress)
     raise RadioUNetError(f"unknown tiling {tiling!r}: use 'window' or 'paper'")

@@ -60,7 +60,7 @@ def segment_file(
     model: str = "default",
     tiling: str = "window",
     threshold: float = 0.5,
-    backend: str = "torch",
+    backend: str = "auto",
     device: str = "cpu",
     precision: str = "32",
     read_options: dict | None = None,

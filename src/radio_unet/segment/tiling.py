@@ -3,9 +3,10 @@
 Two schemes:
 
 ``window`` (default)
-    Large windows with a margin at least the network's receptive reach; the
-    margins are cropped, so each pixel is computed about once and the result
-    equals a whole-image pass.
+    Large windows (as large as a memory budget allows) with a margin at least
+    the network's receptive reach between neighbours and the paper's 48-pixel
+    mirror padding at the image border; the margins are cropped, so each pixel
+    is computed about once and the result equals a whole-image pass.
 ``paper``
     The paper's scheme: 192x192 tiles at stride 96, keeping the central
     96x96 of each tile, so every pixel is computed about four times.
@@ -25,7 +26,7 @@ from tqdm.auto import tqdm
 
 from ..errors import RadioUNetError
 
-__all__ = ["reflect_indices", "read_window", "window_inference", "paper_inference", "tile_origins", "release_pages"]
+__all__ = ["reflect_indices", "read_window", "plan_axis", "window_inference", "paper_inference", "tile_origins", "release_pages"]
 
 #: ``predict(batch)`` takes a float32 array (N, H, W) and returns class-1 probabilities (N, H, W).
 Predictor = Callable[[np.ndarray], np.ndarray]
@@ -85,6 +86,21 @@ def _round_up(value: int, multiple: int) -> int:
     return int(math.ceil(value / multiple) * multiple)
 
 
+def plan_axis(n: int, *, max_side: int, margin: int, edge: int, divisor: int = 16) -> int:
+    """Core length of the windows along an axis of ``n`` pixels.
+
+    The fewest equal windows whose read length (core rounded up to
+    ``divisor``, plus ``margin`` towards a neighbouring window or ``edge``
+    at the image border) stays within ``max_side``; never below ``divisor``.
+    """
+    for k in range(1, n + 1):
+        core = _round_up(math.ceil(n / k), divisor)
+        side = core + (2 * edge if k == 1 else 2 * margin)
+        if side <= max_side or core <= divisor:
+            return core
+    return divisor
+
+
 def _windows(n: int, core: int) -> Iterator[tuple[int, int]]:
     for start in range(0, n, core):
         yield start, min(core, n - start)
@@ -94,8 +110,10 @@ def window_inference(
     image: np.ndarray,
     predict: Predictor,
     *,
-    window: int = 1024,
+    window: int | None = None,
     margin: int = 128,
+    edge: int = 48,
+    max_pixels: int = 4_000_000,
     divisor: int = 16,
     out: np.ndarray | None = None,
     progress: bool = False,
@@ -108,11 +126,20 @@ def window_inference(
         2-D normalised input (any shape; may be a memmap).
     predict : callable
         Batch predictor, see :data:`Predictor`.
-    window : int
-        Core size of each window (rounded up to a multiple of ``divisor``).
+    window : int, optional
+        Core size of each window (rounded up to a multiple of ``divisor``);
+        default: the fewest equal windows per axis whose read area stays
+        within ``max_pixels``.
     margin : int
-        Context added on every side and cropped after prediction; at least the
-        network's receptive reach for results equal to a whole-image pass.
+        Context read around a window towards its neighbours and cropped after
+        prediction; at least the network's receptive reach for results equal
+        to a whole-image pass.
+    edge : int
+        Mirror padding at the image border (48 = the paper tiling's
+        ``(192 - 96) / 2``, so that border pixels see the same context both ways).
+    max_pixels : int
+        Largest read area of a window when ``window`` is not given (sets the
+        memory: about ``25 * base_filters`` bytes per pixel for the U-Net).
     divisor : int
         Network input sizes must be multiples of this (``2**depth``).
     out : numpy.ndarray, optional
@@ -128,14 +155,24 @@ def window_inference(
     if image.ndim != 2:
         raise RadioUNetError(f"window inference needs a 2-D image, got shape {image.shape}")
     ny, nx = image.shape
-    window, margin = _round_up(max(window, divisor), divisor), _round_up(max(margin, 0), divisor)
+    margin, edge = _round_up(max(margin, 0), divisor), _round_up(max(edge, 0), divisor)
+    if window is None:
+        side = int(math.sqrt(max(max_pixels, divisor**2)))
+        cores = [plan_axis(n, max_side=side, margin=margin, edge=edge, divisor=divisor) for n in (ny, nx)]
+    else:
+        cores = [_round_up(max(window, divisor), divisor)] * 2
     out = np.zeros((ny, nx), np.float32) if out is None else out
-    jobs = [(y0, h, x0, w) for y0, h in _windows(ny, window) for x0, w in _windows(nx, window)]
+    jobs = [(y0, h, x0, w) for y0, h in _windows(ny, cores[0]) for x0, w in _windows(nx, cores[1])]
     for y0, h, x0, w in tqdm(jobs, desc="windows", unit="window", disable=not progress):
-        hp, wp = _round_up(h, divisor), _round_up(w, divisor)
-        region = read_window(image, y0 - margin, x0 - margin, hp + 2 * margin, wp + 2 * margin)
+        top = margin if y0 > 0 else edge
+        left = margin if x0 > 0 else edge
+        bottom = margin if y0 + h < ny else edge
+        right = margin if x0 + w < nx else edge
+        height = _round_up(top + h + bottom, divisor)
+        width = _round_up(left + w + right, divisor)
+        region = read_window(image, y0 - top, x0 - left, height, width)
         prob = predict(region[None])[0]
-        out[y0 : y0 + h, x0 : x0 + w] = prob[margin : margin + h, margin : margin + w]
+        out[y0 : y0 + h, x0 : x0 + w] = prob[top : top + h, left : left + w]
         release_pages(image, out)
     return out
 

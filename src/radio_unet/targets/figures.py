@@ -115,6 +115,7 @@ def save_target_figure(
     text: str = "",
     signature: str = "",
     limits: tuple[float, float] | None = None,
+    display_pixels: int = 512,
 ) -> Path:
     """Save the figure of one target: image with the ``contour`` probability contour and the R circle | probability map.
 
@@ -133,10 +134,20 @@ def save_target_figure(
     signature : str
         Stored in the PNG (see :func:`png_signature`).
     limits : (float, float), optional
-        Display limits of the image (default: from the robust noise).
+        Display limits of the image (default: from the robust noise of the full-resolution image).
+    display_pixels : int
+        Maps larger than this are block-averaged to about this size before drawing.
     """
     import matplotlib.pyplot as plt
 
+    limits = image_limits(image) if limits is None else limits
+    # Each panel is ~450 screen pixels wide: average blocks down to that first (4x less to draw and contour).
+    factor = max(1, math.ceil(max(image.shape) / display_pixels))
+    if factor > 1:
+        image = _block_mean(image, factor)
+        prob = None if prob is None else _block_mean(prob, factor)
+        center_xy = tuple((c + 0.5) / factor - 0.5 for c in center_xy)
+        radius_pix = radius_pix / factor
     fig, axes = plt.subplots(1, 2, figsize=(11.5, 5.2))
     show_linear(axes[0], image, title="image, p=%g contour (cyan), R circle (white)" % contour, label="Jy/beam",
                 limits=limits)

@@ -71,11 +71,9 @@ def _on_grid(prob_image, *, ra: float, dec: float, shape, wcs) -> np.ndarray:
     data, cut_wcs = cut_out(prob_image.data, prob_image.wcs, ra=ra, dec=dec, size=max(shape))
     if _same_grid(data.shape, cut_wcs, shape, wcs):
         return data
-    from reproject import reproject_interp
+    from ..segment.resample import regrid
 
-    out, _ = reproject_interp((np.asarray(prob_image.data, np.float32), prob_image.wcs), wcs, shape_out=tuple(shape),
-                              order="bilinear")
-    return out.astype(np.float32)
+    return regrid(prob_image.data, prob_image.wcs, wcs, shape)
 
 
 class TargetJob:

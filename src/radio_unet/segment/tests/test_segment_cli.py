@@ -85,3 +85,25 @@ def test_resolution_matching(tmp_path, tiny_model):
     prob = read_image(out / "fine.prob.fits")
     assert prob.shape == (120, 100)
     assert float(fits.getheader(out / "fine.prob.fits")["HIERARCH RUNET RESAMPLE"]) == pytest.approx(2.0)
+
+
+def test_auto_backend_uses_onnx_on_cpu_and_caches_the_export(tmp_path, tiny_model):
+    """``auto`` picks ONNX Runtime for float32 on a CPU, exports once per weights file and matches PyTorch."""
+    from radio_unet.segment.load import cache_dir, choose_backend, load_segmenter
+
+    assert choose_backend("auto", device="cpu", precision="32") == "onnx"
+    assert choose_backend("auto", device="cpu", precision="bf16") == "torch"
+    assert choose_backend("auto", device="cuda", precision="32") == "torch"
+    assert choose_backend("torch", device="cpu", precision="32") == "torch"
+    image = read_image(_image(tmp_path, shape=(64, 80)))
+    auto = load_segmenter(tiny_model)
+    assert auto.backend == "onnx"
+    exports = list((cache_dir() / "onnx").glob("*.onnx"))
+    assert len(exports) == 1
+    stamp = exports[0].stat().st_mtime_ns
+    again = load_segmenter(tiny_model)
+    assert exports[0].stat().st_mtime_ns == stamp  # reused, not exported again
+    torch_prob = load_segmenter(tiny_model, backend="torch")(image)
+    ok = np.isfinite(torch_prob)
+    assert ok.sum() > 1000
+    np.testing.assert_allclose(again(image)[ok], torch_prob[ok], atol=1e-4)
