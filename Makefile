@@ -15,7 +15,10 @@ $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt torch
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test]"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[test,pybdsf]" "regions>=0.7"
+	# breizorro's masking function needs only numpy/scipy/astropy/regions; its declared
+	# dependencies (the stimela workflow framework) would downgrade psutil and pydantic.
+	$(BIN)/python -m pip install --quiet --no-deps "breizorro>=0.2"
 	touch $(STAMP)
 
 install: $(STAMP)

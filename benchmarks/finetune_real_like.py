@@ -85,7 +85,7 @@ def main(argv=None) -> int:
     for label, model in (("frozen", args.model), ("fine-tuned", str(run_dir))):
         out = work / f"eval_{label}"
         times[f"evaluate {label}"] = run(["evaluate", "--dataset", str(test_dir), "--model", model, "--split", "all",
-                                          "-o", str(out)], log)
+                                          "--no-external", "-o", str(out)], log)
         evaluations[label] = summary_rows(out / "summary.ecsv")
 
     command = "python benchmarks/finetune_real_like.py " + shlex.join(argv if argv is not None else sys.argv[1:])

@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
         out / "demo.prob.fits", prob.astype(np.float32), wcs=observed.wcs, beam=observed.beam,
         provenance={"model": str(args.model), "input": record["image"], "tiling": "window"},
     )
-    rows = {r["method"]: r for r in evaluate_image(prob, observed, truth)}
+    rows = {r["method"]: r for r in evaluate_image(prob, observed, truth, external=False)}
     png = save_segmentation_figure(out / "demo.png", observed.data, prob, truth=truth, title=f"seed {args.seed}")
     print(f"simulated a {args.npix}x{args.npix} LoTSS-like field (noise {record['noise_rms_jy_beam'] * 1e6:.0f} uJy/beam, "
           f"beam {record['bmaj_arcsec']:.1f}\") in {t_sim:.1f} s; segmented in {t_seg:.1f} s")

@@ -13,7 +13,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     one = parser.add_argument_group("one map")
     one.add_argument("--pred", help="probability map FITS (from radio-unet segment)")
     one.add_argument("--truth", help="true mask FITS (0/1)")
-    one.add_argument("--image", help="observed image FITS, to score the 3-sigma baselines too")
+    one.add_argument("--image", help="observed image FITS, to score the baselines too (3 sigma, and the external ones)")
     many = parser.add_argument_group("a simulated data set")
     many.add_argument("--dataset", help="folder written by radio-unet simulate")
     many.add_argument("--model", default="default", help="shipped model name or path (default: default)")
@@ -21,6 +21,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                       help="which images: the model card's held-out split (default test) or all")
     parser.add_argument("--threshold", type=float, default=0.5, help="probability threshold (default 0.5)")
     parser.add_argument("--tiling", choices=["window", "paper"], default="window", help="tiling scheme")
+    parser.add_argument("--no-external", dest="external", action="store_false",
+                        help="skip the external baselines (PyBDSF wavelet mode, breizorro) that are scored "
+                             "by default when installed (pip install 'radio-unet[baselines]')")
     parser.add_argument("-o", "--out", help="write the per-image table and the summary here (ECSV)")
 
 
@@ -60,14 +63,14 @@ def run(args: argparse.Namespace) -> int:
                 raise RadioUNetError(f"the model card records no '{args.split}' split; use --split all")
             ids = split
         scores = evaluate_dataset(args.dataset, predict_image=lambda im: segmenter(im, tiling=args.tiling), ids=ids,
-                                  threshold=args.threshold)
+                                  threshold=args.threshold, external=args.external)
     elif args.pred and args.truth:
         truth = read_image(args.truth).data > 0
         prob = read_image(args.pred).data
         if prob.shape != truth.shape:
             raise RadioUNetError(f"{args.pred}: shape {prob.shape} differs from the truth {args.truth} {truth.shape}")
         if args.image:
-            rows = evaluate_image(prob, read_image(args.image), truth, threshold=args.threshold)
+            rows = evaluate_image(prob, read_image(args.image), truth, threshold=args.threshold, external=args.external)
         else:
             from ..evaluate import score_map
 

@@ -1,5 +1,15 @@
 """Evaluation of probability maps: mean IoU (paper eq. 5), pixel and source scores, baselines."""
 
+from .external import available_external_baselines, breizorro_mask, pybdsf_mask
 from .metrics import mean_iou, pixel_scores, score_map, source_scores, threshold_baseline
 
-__all__ = ["mean_iou", "pixel_scores", "score_map", "source_scores", "threshold_baseline"]
+__all__ = [
+    "available_external_baselines",
+    "breizorro_mask",
+    "mean_iou",
+    "pixel_scores",
+    "pybdsf_mask",
+    "score_map",
+    "source_scores",
+    "threshold_baseline",
+]

@@ -3,44 +3,126 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 import pandas as pd
 from tqdm.auto import tqdm
 
 from ..errors import RadioUNetError
-from ..io import read_image
+from ..io import RadioImage, read_image
+from .external import external_baseline_maps, resolve_external
 from .metrics import score_map, threshold_baseline
 
 __all__ = ["baseline_maps", "evaluate_image", "evaluate_dataset", "summarize"]
 
 
-def baseline_maps(observed: np.ndarray, *, beam_sigma_pixels: float) -> dict[str, np.ndarray]:
-    """The classical baselines on one observed image: 3 sigma at native resolution and after smoothing.
+def _beam_sigma_pixels(image: RadioImage) -> float:
+    """Gaussian sigma of the beam's major axis, in pixels."""
+    return image.require_beam().major / image.pixel_scale_arcsec / (2 * np.sqrt(2 * np.log(2)))
+
+
+def baseline_maps(
+    observed: np.ndarray | RadioImage,
+    *,
+    beam_sigma_pixels: float | None = None,
+    external: bool | Sequence[str] | None = True,
+) -> dict[str, np.ndarray]:
+    """The baselines on one observed image: 3 sigma at native resolution and after smoothing, and external ones.
 
     The smoothed baseline convolves with a Gaussian of the beam's size (sigma in
     pixels), which roughly doubles the beam area, before thresholding at 3 sigma
-    of the smoothed image.
+    of the smoothed image. The external baselines (PyBDSF in wavelet mode,
+    breizorro; see :mod:`radio_unet.evaluate.external`) need the WCS and the
+    beam, so they are made only when ``observed`` is a :class:`RadioImage`.
+
+    Parameters
+    ----------
+    observed : numpy.ndarray or RadioImage
+        The observed image; a bare array gives only the two 3-sigma baselines.
+    beam_sigma_pixels : float, optional
+        Smoothing sigma in pixels; required for an array, taken from the beam
+        of a :class:`RadioImage` by default.
+    external : bool or sequence of str or None
+        External baselines to add: ``True`` (default) every installed one,
+        ``False``/``None`` none, or names among ``"pybdsf"``, ``"breizorro"``.
+
+    Returns
+    -------
+    dict
+        Method name -> boolean mask, ``"3sigma"`` and ``"3sigma_smoothed"``
+        first. An external baseline that failed on this image (a warning was
+        emitted) is absent.
+
+    Raises
+    ------
+    radio_unet.errors.RadioUNetError
+        Named external baselines with a bare array, unknown or not installed.
     """
-    return {
-        "3sigma": threshold_baseline(observed, nsigma=3.0),
-        "3sigma_smoothed": threshold_baseline(observed, nsigma=3.0, smooth_pixels=beam_sigma_pixels),
+    image = observed if isinstance(observed, RadioImage) else None
+    data = image.data if image is not None else np.asarray(observed)
+    if beam_sigma_pixels is None:
+        if image is None:
+            raise RadioUNetError("baseline_maps: give beam_sigma_pixels with a bare array (or pass the RadioImage)")
+        beam_sigma_pixels = _beam_sigma_pixels(image)
+    maps = {
+        "3sigma": threshold_baseline(data, nsigma=3.0),
+        "3sigma_smoothed": threshold_baseline(data, nsigma=3.0, smooth_pixels=beam_sigma_pixels),
     }
+    if image is not None:
+        maps.update(external_baseline_maps(image, external))
+    elif external is not None and not isinstance(external, bool) and len(external) > 0:
+        raise RadioUNetError("external baselines need the image's WCS and beam: pass the RadioImage, not its array")
+    return maps
 
 
-def evaluate_image(prob: np.ndarray | None, observed, truth: np.ndarray, *, threshold: float = 0.5) -> list[dict]:
-    """Scores of the network (when ``prob`` is given) and of the baselines on one image."""
+def evaluate_image(
+    prob: np.ndarray | None,
+    observed: RadioImage,
+    truth: np.ndarray,
+    *,
+    threshold: float = 0.5,
+    external: bool | Sequence[str] | None = True,
+) -> list[dict]:
+    """Scores of the network (when ``prob`` is given) and of the baselines on one image.
+
+    Parameters
+    ----------
+    prob : numpy.ndarray or None
+        The network's probability map on the image's grid.
+    observed : RadioImage
+        The observed image (it needs a beam).
+    truth : numpy.ndarray of bool
+        The true mask.
+    threshold : float
+        Probability threshold of the network's mask.
+    external : bool or sequence of str or None
+        External baselines (see :func:`baseline_maps`); by default every
+        installed one. One that fails on this image has no row.
+
+    Returns
+    -------
+    list of dict
+        One row per method: ``"radio-unet"`` (with ``prob``), ``"3sigma"``,
+        ``"3sigma_smoothed"``, then ``"pybdsf"`` and ``"breizorro"`` when used.
+    """
     valid = np.isfinite(observed.data)
-    sigma_pix = observed.require_beam().major / observed.pixel_scale_arcsec / (2 * np.sqrt(2 * np.log(2)))
     rows = []
     if prob is not None:
         rows.append({"method": "radio-unet", **score_map(np.nan_to_num(prob), truth, threshold=threshold, valid=valid)})
-    for name, mask in baseline_maps(observed.data, beam_sigma_pixels=sigma_pix).items():
+    for name, mask in baseline_maps(observed, external=external).items():
         rows.append({"method": name, **score_map(mask.astype(np.float32), truth, threshold=0.5, valid=valid)})
     return rows
 
 
-def evaluate_dataset(folder: str | Path, *, predict_image=None, ids=None, threshold: float = 0.5) -> pd.DataFrame:
+def evaluate_dataset(
+    folder: str | Path,
+    *,
+    predict_image=None,
+    ids=None,
+    threshold: float = 0.5,
+    external: bool | Sequence[str] | None = True,
+) -> pd.DataFrame:
     """Score every image of a ``radio-unet simulate`` folder.
 
     Parameters
@@ -54,6 +136,10 @@ def evaluate_dataset(folder: str | Path, *, predict_image=None, ids=None, thresh
         Image ids to evaluate (e.g. the held-out test split); default all.
     threshold : float
         Probability threshold of the network's mask.
+    external : bool or sequence of str or None
+        External baselines (PyBDSF, breizorro; see :func:`baseline_maps`): by
+        default every installed one. They are resolved once, before the
+        first image, and an image on which one fails has no row for it.
 
     Returns
     -------
@@ -69,12 +155,13 @@ def evaluate_dataset(folder: str | Path, *, predict_image=None, ids=None, thresh
         table = table[table["id"].isin(list(ids))]
         if table.empty:
             raise RadioUNetError(f"{folder}: none of the requested image ids is in the manifest")
+    external = resolve_external(external)
     rows = []
     for _, rec in tqdm(list(table.iterrows()), desc="evaluate", unit="image"):
         observed = read_image(folder / rec["image"])
         truth = read_image(folder / rec["mask"]).data > 0
         prob = predict_image(observed) if predict_image is not None else None
-        for row in evaluate_image(prob, observed, truth, threshold=threshold):
+        for row in evaluate_image(prob, observed, truth, threshold=threshold, external=external):
             rows.append({"id": rec["id"], **row})
     return pd.DataFrame(rows)
 

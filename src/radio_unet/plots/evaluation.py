@@ -19,14 +19,14 @@ def save_score_plot(scores: pd.DataFrame, summary: pd.DataFrame, path: str | Pat
     fig, axes = plt.subplots(1, 2, figsize=(11, 4))
     data = [scores.loc[scores["method"] == m, "mean_iou"].dropna() for m in methods]
     axes[0].boxplot(data, showmeans=True)
-    axes[0].set_xticks(range(1, len(methods) + 1), methods)
+    axes[0].set_xticks(range(1, len(methods) + 1), methods, rotation=25, ha="right")
     axes[0].set_ylabel("mean IoU per image (paper eq. 5)")
     axes[0].set_ylim(0, 1)
     width = 0.38
     x = range(len(methods))
     axes[1].bar([i - width / 2 for i in x], summary["source_precision"], width, label="precision")
     axes[1].bar([i + width / 2 for i in x], summary["source_recall"], width, label="recall")
-    axes[1].set_xticks(list(x), methods)
+    axes[1].set_xticks(list(x), methods, rotation=25, ha="right")
     axes[1].set_ylim(0, 1)
     axes[1].set_ylabel("sources > 10 px (pooled)")
     axes[1].legend()
