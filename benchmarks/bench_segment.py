@@ -126,8 +126,9 @@ def main() -> None:
             lines.append(f"| {engine} | {tiling} | {sec:.2f} | {gf:.0f} | {ratio:.2f} |")
     text = "\n".join(lines) + "\n"
     print(text)
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(text)
+    from _report import prepend_report
+
+    prepend_report(args.out, text)
 
 
 if __name__ == "__main__":

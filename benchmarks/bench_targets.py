@@ -205,13 +205,9 @@ def main(argv=None) -> int:
     text = "\n".join(lines)
     print(text)
     if args.out:
-        from radio_unet.io.atomic import atomic_path
+        from _report import prepend_report
 
-        path = Path(args.out)
-        previous = path.read_text() if path.exists() else ""
-        with atomic_path(path) as tmpfile:
-            tmpfile.write_text(text + ("\n---\n\n" + previous if previous else ""))
-        print(f"wrote {path}")
+        prepend_report(args.out, text)
     return 0
 
 

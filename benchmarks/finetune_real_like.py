@@ -34,6 +34,8 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from _report import prepend_report  # benchmarks/, the script's folder
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -112,13 +114,7 @@ def main(argv=None) -> int:
     lines += ["", f"Fine-tuning changes the mean IoU on the test images by **{gain:+.3f}**.", ""]
     text = "\n".join(lines)
     print(text)
-    from radio_unet.io.atomic import atomic_path
-
-    path = Path(args.out)
-    previous = path.read_text() if path.exists() else ""
-    with atomic_path(path) as tmp:
-        tmp.write_text(text + ("\n---\n\n" + previous if previous else ""))
-    print(f"wrote {path}")
+    prepend_report(args.out, text)
     return 0
 
 
