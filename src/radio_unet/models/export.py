@@ -196,6 +196,9 @@ class OnnxPredictor:
         if not path.exists():
             raise InputError(path, "no such ONNX file")
         options = ort.SessionOptions()
+        # No memory arena: windows of varying shapes would each grow it, and it never shrinks;
+        # freeing after every run keeps the peak at one window (large tensors lose nothing).
+        options.enable_cpu_mem_arena = False
         if threads:
             options.intra_op_num_threads = int(threads)
         try:
