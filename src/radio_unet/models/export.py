@@ -196,9 +196,11 @@ class OnnxPredictor:
         if not path.exists():
             raise InputError(path, "no such ONNX file")
         options = ort.SessionOptions()
-        # No memory arena: windows of varying shapes would each grow it, and it never shrinks;
-        # freeing after every run keeps the peak at one window (large tensors lose nothing).
-        options.enable_cpu_mem_arena = False
+        # The memory arena reuses buffers within a run (without it a 2000^2 window runs ~1.7x
+        # slower), but it only grows: windows of varying shapes would each add to it. Shrinking
+        # it after every run keeps the resident memory at about one window.
+        self.run_options = ort.RunOptions()
+        self.run_options.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
         if threads:
             options.intra_op_num_threads = int(threads)
         try:
@@ -240,7 +242,7 @@ class OnnxPredictor:
         if h % self.divisor or w % self.divisor:
             raise RadioUNetError(f"input size {h}x{w} is not a multiple of {self.divisor} (2**depth)")
         out = [
-            self.session.run(None, {self.input_name: np.ascontiguousarray(x[i : i + batch_size])})[0]
+            self.session.run(None, {self.input_name: np.ascontiguousarray(x[i : i + batch_size])}, self.run_options)[0]
             for i in range(0, len(x), max(1, int(batch_size)))
         ]
         probs = np.concatenate(out, axis=0).astype(np.float32, copy=False)

@@ -9,22 +9,30 @@ from ..errors import RadioUNetError
 from ..io import RadioImage
 from .tiling import paper_inference, release_pages, window_inference
 
-__all__ = ["WINDOW_MEMORY", "window_pixels", "segment_array", "segment_image", "blank_like"]
+__all__ = ["WINDOW_MEMORY", "MAX_WINDOW_PIXELS", "window_pixels", "segment_array", "segment_image", "blank_like"]
 
 
-#: Memory for the activations of one window (bytes) when the window size is automatic.
-WINDOW_MEMORY = 2 * 1024**3
+#: Memory for one window (bytes) when the window size is automatic.
+WINDOW_MEMORY = int(2.5 * 1024**3)
+#: Largest automatic window (pixels): a whole 2000x2000 image with its margins.
+MAX_WINDOW_PIXELS = 5_000_000
 
 
 def window_pixels(base_filters: int, *, memory: int = WINDOW_MEMORY) -> int:
-    """Largest window area (pixels) whose U-Net activations fit in ``memory`` bytes.
+    """Largest window area (pixels) whose inference fits in ``memory`` bytes.
 
     A forward pass of the U-Net holds about ``25 * base_filters`` bytes per
     input pixel at its peak (measured: 390 B/px for ``lite``, base 16, in
-    PyTorch float32; ONNX Runtime needs about two thirds of that), plus
-    about 64 B/px for the window's normalisation and probabilities.
+    PyTorch float32; ONNX Runtime about two thirds of that), plus about
+    160 B/px for the window's reading, normalisation, copies and
+    probabilities. The default budget gives a whole 2000x2000 image to
+    ``lite`` in one window. Windows never exceed :data:`MAX_WINDOW_PIXELS`:
+    beyond that the margins cost under a quarter of the work anyway, while
+    ONNX Runtime's memory arena (which only grows) would hold several
+    windows' worth (a base-4 network on 13 Mpx windows of a 20000x20000
+    mosaic peaked at 3.95 GB).
     """
-    return max(int(memory // (25 * max(int(base_filters), 1) + 64)), 64 * 64)
+    return max(min(int(memory // (25 * max(int(base_filters), 1) + 160)), MAX_WINDOW_PIXELS), 64 * 64)
 
 
 def segment_array(
