@@ -32,6 +32,8 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_observe.py
 	$(BIN)/python benchmarks/bench_train.py
+	$(BIN)/python benchmarks/bench_segment.py --model default --npix 2000 --repeats 2
+	$(BIN)/python benchmarks/bench_targets.py --n 8
 
 clean:
 	rm -rf $(VENV) $(DEMO_OUT) .pytest_cache

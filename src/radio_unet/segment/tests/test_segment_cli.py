@@ -87,9 +87,11 @@ def test_resolution_matching(tmp_path, tiny_model):
     assert float(fits.getheader(out / "fine.prob.fits")["HIERARCH RUNET RESAMPLE"]) == pytest.approx(2.0)
 
 
-def test_auto_backend_uses_onnx_on_cpu_and_caches_the_export(tmp_path, tiny_model):
+def test_auto_backend_uses_onnx_on_cpu_and_caches_the_export(tmp_path, tiny_model, monkeypatch):
     """``auto`` picks ONNX Runtime for float32 on a CPU, exports once per weights file and matches PyTorch."""
     from radio_unet.segment.load import cache_dir, choose_backend, load_segmenter
+
+    monkeypatch.setenv("RADIO_UNET_CACHE", str(tmp_path / "cache"))  # empty: this test's export only
 
     assert choose_backend("auto", device="cpu", precision="32") == "onnx"
     assert choose_backend("auto", device="cpu", precision="bf16") == "torch"
