@@ -7,7 +7,7 @@ import numpy as np
 from ..data.normalize import Normalization
 from ..errors import RadioUNetError
 from ..io import RadioImage
-from .tiling import paper_inference, release_pages, window_inference
+from .tiling import DEFAULT_WINDOW_PIXELS, paper_inference, release_pages, window_inference
 
 __all__ = ["WINDOW_MEMORY", "MAX_WINDOW_PIXELS", "window_pixels", "segment_array", "segment_image", "blank_like"]
 
@@ -44,7 +44,7 @@ def segment_array(
     window: int | None = None,
     margin: int = 128,
     edge: int = 48,
-    max_pixels: int = 4_000_000,
+    max_pixels: int = DEFAULT_WINDOW_PIXELS,
     tile: int = 192,
     stride: int = 96,
     out: np.ndarray | None = None,

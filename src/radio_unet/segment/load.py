@@ -86,8 +86,7 @@ class Segmenter:
         from .engine import window_pixels
 
         self.max_pixels = window_pixels(card.architecture.base_filters)
-        backend = choose_backend(backend, device=device, precision=precision)
-        self.backend = backend
+        self.backend = backend = choose_backend(backend, device=device, precision=precision)
         onnx_path = cached_onnx(model, card) if backend == "onnx" else None
         self.predict = make_predictor(model, backend=backend, device=device, precision=precision, onnx_path=onnx_path)
 

@@ -26,7 +26,10 @@ from tqdm.auto import tqdm
 
 from ..errors import RadioUNetError
 
-__all__ = ["reflect_indices", "read_window", "plan_axis", "window_inference", "paper_inference", "tile_origins", "release_pages"]
+__all__ = ["DEFAULT_WINDOW_PIXELS", "reflect_indices", "read_window", "plan_axis", "window_inference", "paper_inference", "tile_origins", "release_pages"]
+
+#: Largest read area of a window when no size is given (pixels).
+DEFAULT_WINDOW_PIXELS = 4_000_000
 
 #: ``predict(batch)`` takes a float32 array (N, H, W) and returns class-1 probabilities (N, H, W).
 Predictor = Callable[[np.ndarray], np.ndarray]
@@ -113,7 +116,7 @@ def window_inference(
     window: int | None = None,
     margin: int = 128,
     edge: int = 48,
-    max_pixels: int = 4_000_000,
+    max_pixels: int = DEFAULT_WINDOW_PIXELS,
     divisor: int = 16,
     out: np.ndarray | None = None,
     progress: bool = False,

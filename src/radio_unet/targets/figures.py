@@ -58,6 +58,14 @@ def _block_mean(a: np.ndarray, factor: int) -> np.ndarray:
         return np.nanmean(blocks, axis=(1, 3))
 
 
+def _shrink(image: np.ndarray, prob: np.ndarray | None, center_xy, radius_pix: float, size: int):
+    """Block-average ``image`` and ``prob`` so that the longest side is about ``size``; the R circle in the new pixels."""
+    factor = max(1, math.ceil(max(image.shape) / size))
+    center = tuple((c + 0.5) / factor - 0.5 for c in center_xy)
+    small_prob = None if prob is None else _block_mean(prob, factor)
+    return _block_mean(image, factor), small_prob, center, radius_pix / factor
+
+
 def thumbnail(image: np.ndarray, prob: np.ndarray | None, *, center_xy, radius_pix: float, size: int = 96,
               limits: tuple[float, float] | None = None) -> dict:
     """A small picture of one target for the gallery (uint8, a few kB).
@@ -82,17 +90,14 @@ def thumbnail(image: np.ndarray, prob: np.ndarray | None, *, center_xy, radius_p
         limits from the robust noise), ``prob`` (uint8 0..250 for p 0..1, or None),
         ``center`` and ``radius`` in thumbnail pixels.
     """
-    factor = max(1, math.ceil(max(image.shape) / size))
-    small = _block_mean(image, factor)
+    small, small_prob, center, radius = _shrink(image, prob, center_xy, radius_pix, size)
     lo, hi = image_limits(image) if limits is None else limits
     scaled = np.clip((np.nan_to_num(small, nan=lo) - lo) / (hi - lo if hi > lo else 1.0), 0, 1)
     pixels = np.round(1 + scaled * 254).astype(np.uint8)  # 1..255; 0 marks blank
     pixels[~np.isfinite(small)] = 0
-    out = {"image": pixels, "prob": None,
-           "center": ((center_xy[0] + 0.5) / factor - 0.5, (center_xy[1] + 0.5) / factor - 0.5),
-           "radius": radius_pix / factor}
-    if prob is not None:
-        out["prob"] = np.round(np.clip(np.nan_to_num(_block_mean(prob, factor)), 0, 1) * 250).astype(np.uint8)
+    out = {"image": pixels, "prob": None, "center": center, "radius": radius}
+    if small_prob is not None:
+        out["prob"] = np.round(np.clip(np.nan_to_num(small_prob), 0, 1) * 250).astype(np.uint8)
     return out
 
 
@@ -142,12 +147,7 @@ def save_target_figure(
 
     limits = image_limits(image) if limits is None else limits
     # Each panel is ~450 screen pixels wide: average blocks down to that first (4x less to draw and contour).
-    factor = max(1, math.ceil(max(image.shape) / display_pixels))
-    if factor > 1:
-        image = _block_mean(image, factor)
-        prob = None if prob is None else _block_mean(prob, factor)
-        center_xy = tuple((c + 0.5) / factor - 0.5 for c in center_xy)
-        radius_pix = radius_pix / factor
+    image, prob, center_xy, radius_pix = _shrink(image, prob, center_xy, radius_pix, display_pixels)
     fig, axes = plt.subplots(1, 2, figsize=(11.5, 5.2))
     show_linear(axes[0], image, title="image, p=%g contour (cyan), R circle (white)" % contour, label="Jy/beam",
                 limits=limits)
