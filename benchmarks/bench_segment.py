@@ -19,10 +19,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from radio_unet.models import export_onnx, load_model
+from radio_unet.models import export_onnx, load_model, quantize_onnx
 from radio_unet.models.unet import RadioUNet
 from radio_unet.segment import resolve_model, segment_array
 from radio_unet.segment.engine import window_pixels
+from radio_unet.segment.load import calibration_images
 from radio_unet.segment.predictors import make_predictor
 
 
@@ -58,6 +59,22 @@ def peak_gflops(dtype: torch.dtype, n: int = 2048, repeats: int = 5) -> float:
     return 2 * n**3 / best / 1e9
 
 
+def peak_int8_gops(n: int = 2048, repeats: int = 5) -> float:
+    """Best achieved GOP/s of an int8 n x n matrix product (``torch._int_mm``; NaN where unavailable)."""
+    try:
+        a = torch.randint(-128, 127, (n, n), dtype=torch.int8)
+        b = torch.randint(-128, 127, (n, n), dtype=torch.int8)
+        torch._int_mm(a, b)
+    except (AttributeError, RuntimeError):
+        return float("nan")
+    best = float("inf")
+    for _ in range(repeats):
+        t = time.perf_counter()
+        torch._int_mm(a, b)
+        best = min(best, time.perf_counter() - t)
+    return 2 * n**3 / best / 1e9
+
+
 def time_it(fn, repeats: int) -> float:
     fn()  # warm-up
     best = float("inf")
@@ -80,13 +97,14 @@ def main() -> None:
     rng = np.random.default_rng(0)
     image = rng.random((args.npix, args.npix), dtype=np.float32) * 0.6  # normalised-range input
     flops_px = conv_flops_per_pixel(model)
-    peaks = {"32": peak_gflops(torch.float32), "bf16": peak_gflops(torch.bfloat16)}
-    onnx_path = Path("/tmp/radio_unet_bench_segment.onnx")
-    export_onnx(model, onnx_path, card=card)
+    peaks = {"32": peak_gflops(torch.float32), "bf16": peak_gflops(torch.bfloat16), "int8": peak_int8_gops()}
+    onnx_paths = {"32": Path("/tmp/radio_unet_bench_segment.onnx"), "int8": Path("/tmp/radio_unet_bench_segment.int8.onnx")}
+    export_onnx(model, onnx_paths["32"], card=card)
+    quantize_onnx(onnx_paths["32"], onnx_paths["int8"], calibration_images(card))
     max_pixels = window_pixels(card.architecture.base_filters)
     rows = []
-    for backend, precision in (("torch", "32"), ("torch", "bf16"), ("onnx", "32")):
-        predict = make_predictor(model, backend=backend, precision=precision, onnx_path=onnx_path)
+    for backend, precision in (("torch", "32"), ("torch", "bf16"), ("onnx", "32"), ("onnx", "int8")):
+        predict = make_predictor(model, backend=backend, precision=precision, onnx_path=onnx_paths.get(precision))
         times, computed = {}, {}
         for tiling in ("window", "paper"):
             def run(tiling=tiling, predict=predict):
@@ -100,7 +118,7 @@ def main() -> None:
             computed[tiling] = sum(seen)
         for tiling in ("window", "paper"):
             gflops = flops_px * computed[tiling] / times[tiling] / 1e9
-            rows.append((f"{backend}-{precision}", tiling, times[tiling], gflops, peaks["bf16" if precision == "bf16" else "32"] / gflops))
+            rows.append((f"{backend}-{precision}", tiling, times[tiling], gflops, peaks[precision] / gflops))
         rows.append((f"{backend}-{precision}", "paper/window", times["paper"] / times["window"], float("nan"), float("nan")))
     lines = [
         "# Benchmark: segmentation of one image",
@@ -111,7 +129,10 @@ def main() -> None:
         f"- load average before the run: {os.getloadavg()[0]:.2f} (2 cores: above 2 means the machine was shared)",
         f"- model: {args.model} ({card.architecture.name}, base {card.architecture.base_filters}), "
         f"{flops_px / 1e3:.1f} kFLOP per pixel per pass; image {args.npix}x{args.npix}",
-        f"- machine peak (best {2048}^3 matrix product): fp32 {peaks['32']:.0f} GFLOP/s, bf16 {peaks['bf16']:.0f} GFLOP/s",
+        f"- machine peak (best {2048}^3 matrix product): fp32 {peaks['32']:.0f} GFLOP/s, bf16 {peaks['bf16']:.0f} GFLOP/s, "
+        f"int8 {peaks['int8']:.0f} GOP/s (`torch._int_mm`); the int8 rows count GOP/s against the int8 peak",
+        "- onnx-int8: static int8 quantisation (ONNX Runtime QDQ, per-channel weights, uint8 activations) calibrated "
+        "on 6 simulated fields (`radio_unet.segment.load.calibration_images`)",
         f"- pixels through the network: window {computed['window'] / args.npix**2:.2f}x the image "
         f"(automatic windows of at most {max_pixels / 1e6:.1f} Mpx, 128 px margins between windows, 48 px mirror at the "
         f"border), paper {computed['paper'] / args.npix**2:.2f}x (192 tiles at stride 96)",

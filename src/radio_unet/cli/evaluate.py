@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from .common import add_inference_options, inference_options
+
 __all__ = ["add_arguments", "run"]
 
 
@@ -24,6 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-external", dest="external", action="store_false",
                         help="skip the external baselines (PyBDSF wavelet mode, breizorro) that are scored "
                              "by default when installed (pip install 'radio-unet[baselines]')")
+    add_inference_options(many)
     parser.add_argument("-o", "--out", help="write the per-image table and the summary here (ECSV)")
 
 
@@ -55,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     if args.dataset:
         from ..segment import load_segmenter
 
-        segmenter = load_segmenter(args.model)
+        segmenter = load_segmenter(args.model, **inference_options(args))
         ids = None
         if args.split != "all":
             split = (segmenter.card.dataset or {}).get("splits", {}).get(args.split)

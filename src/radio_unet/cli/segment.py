@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .common import add_image_options, image_options
+from .common import add_image_options, add_inference_options, image_options, inference_options
 
 __all__ = ["add_arguments", "run"]
 
@@ -18,11 +18,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tiling", choices=["window", "paper"], default="window",
                         help="window: large windows with cropped margins (fast); paper: 192 tiles at stride 96")
     parser.add_argument("--threshold", type=float, default=0.5, help="probability threshold of the mask (default 0.5)")
-    parser.add_argument("--device", default="cpu", help="cpu or cuda")
-    parser.add_argument("--backend", choices=["auto", "torch", "onnx"], default="auto",
-                        help="inference backend (auto: ONNX Runtime for float32 on a CPU, exported once per model "
-                             "into ~/.cache/radio-unet or $RADIO_UNET_CACHE; PyTorch on a GPU or with bf16)")
-    parser.add_argument("--precision", choices=["32", "bf16"], default="32", help="torch precision (bf16: faster on AVX-512/GPU)")
+    add_inference_options(parser)
     parser.add_argument("--workers", type=int, default=1, help="files in parallel on a local Dask cluster")
     parser.add_argument("--scheduler", help="address of an existing Dask scheduler")
     parser.add_argument("--no-png", action="store_true", help="skip the pictures")
@@ -35,9 +31,8 @@ class _Job:
 
     def __init__(self, args: argparse.Namespace):
         self.out = args.out
-        self.kwargs = dict(model=args.model, tiling=args.tiling, threshold=args.threshold, backend=args.backend,
-                           device=args.device, precision=args.precision, read_options=image_options(args),
-                           png=not args.no_png, overwrite=args.overwrite)
+        self.kwargs = dict(model=args.model, tiling=args.tiling, threshold=args.threshold, read_options=image_options(args),
+                           png=not args.no_png, overwrite=args.overwrite, **inference_options(args))
 
     def __call__(self, path: str) -> dict:
         from ..segment.run import segment_file

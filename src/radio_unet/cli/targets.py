@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .common import add_image_options, image_options
+from .common import add_image_options, add_inference_options, image_options, inference_options
 
 __all__ = ["add_arguments", "run", "add_catalog_arguments", "catalog_from_args", "print_catalog_report"]
 
@@ -94,11 +94,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="reuse <stem>.prob.fits maps from DIR (stem of the target or of its source image) "
                              "instead of segmenting")
     parser.add_argument("--tiling", choices=["window", "paper"], default="window", help="inference tiling")
-    parser.add_argument("--device", default="cpu", help="cpu or cuda")
-    parser.add_argument("--backend", choices=["auto", "torch", "onnx"], default="auto",
-                        help="inference backend (auto: ONNX Runtime for float32 on a CPU, exported once per model "
-                             "into ~/.cache/radio-unet or $RADIO_UNET_CACHE; PyTorch on a GPU or with bf16)")
-    parser.add_argument("--precision", choices=["32", "bf16"], default="32", help="torch precision")
+    add_inference_options(parser)
     parser.add_argument("--workers", type=int, default=1, help="targets in parallel on a local Dask cluster")
     parser.add_argument("--scheduler", help="address of an existing Dask scheduler")
     parser.add_argument("--no-png", action="store_true", help="skip the per-target figures and the gallery")
@@ -127,8 +123,7 @@ def run(args: argparse.Namespace) -> int:
     result = run_targets(
         catalog, args.images, args.out, size=args.size, radius_r500=args.radius_r500, threshold=threshold,
         prob_threshold=args.prob_threshold, model=args.model, probabilities=args.probabilities,
-        segment_options={"tiling": args.tiling, "backend": args.backend, "device": args.device,
-                         "precision": args.precision},
+        segment_options={"tiling": args.tiling, **inference_options(args)},
         read_options=image_options(args), workers=args.workers, scheduler=args.scheduler, png=not args.no_png,
         overwrite=args.overwrite, h0=args.h0, om0=args.om0, fit_radius=args.fit_radius)
     for path, message in result["bad_images"]:

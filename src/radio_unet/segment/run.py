@@ -77,7 +77,8 @@ def segment_file(
     """
     segmenter = cached_segmenter(str(model), backend, device, precision)
     paths = output_paths(path, out_dir)
-    options = {"tiling": tiling, "threshold": threshold, "read": {k: str(v) for k, v in (read_options or {}).items()}}
+    options = {"tiling": tiling, "threshold": threshold, "precision": precision,
+               "read": {k: str(v) for k, v in (read_options or {}).items()}}
     signature = _signature(segmenter, options)
     if not overwrite and is_finished(paths, signature, png=png):
         return {"input": str(path), "skipped": True, **{k: str(v) for k, v in paths.items()}}
@@ -86,7 +87,7 @@ def segment_file(
     model_beam = (card.beam_arcsec or {}).get("major")
     work, factor = match_resolution(image, model_pixel_scale=card.pixel_scale_arcsec, model_beam=model_beam)
     provenance = {"model": str(model), "model_sha256": card.sha256, "input": Path(path).name, "tiling": tiling,
-                  "threshold": threshold, "resample": factor, "signature": signature}
+                  "precision": precision, "threshold": threshold, "resample": factor, "signature": signature}
     header = image_header(image.wcs, beam=image.beam, unit="probability", provenance=provenance)
     # The probability map is written last: its signature marks the outputs as finished.
     with open_image_memmap(paths["prob"], image.shape, np.float32, header) as prob:

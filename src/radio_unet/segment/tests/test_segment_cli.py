@@ -109,3 +109,56 @@ def test_auto_backend_uses_onnx_on_cpu_and_caches_the_export(tmp_path, tiny_mode
     ok = np.isfinite(torch_prob)
     assert ok.sum() > 1000
     np.testing.assert_allclose(again(image)[ok], torch_prob[ok], atol=1e-4)
+
+
+def test_precision_picks_a_backend_that_runs_it():
+    """int8 runs on ONNX Runtime, bf16 on PyTorch; an explicit backend that cannot run the precision is refused."""
+    from radio_unet.errors import RadioUNetError
+    from radio_unet.segment.load import choose_backend
+
+    assert choose_backend("auto", device="cpu", precision="int8") == "onnx"
+    assert choose_backend("onnx", device="cpu", precision="int8") == "onnx"
+    with pytest.raises(RadioUNetError, match="int8.*torch backend"):
+        choose_backend("torch", precision="int8")
+    with pytest.raises(RadioUNetError, match="bf16.*onnx backend"):
+        choose_backend("onnx", precision="bf16")
+
+
+def test_calibration_images_are_normalised_simulated_fields(tiny_model):
+    """Calibration fields are simulated at the card's pixel scale and beam, normalised to [0, 1], reproducibly."""
+    from radio_unet.models import load_model
+    from radio_unet.segment.load import calibration_images
+
+    _, card = load_model(tiny_model)
+    first = calibration_images(card, n=1)
+    assert len(first) == 1 and first[0].shape == (512, 512)
+    assert np.nanmin(first[0]) >= 0 and np.nanmax(first[0]) <= 1
+    assert 0.01 < np.mean(first[0] > 0) and np.mean(first[0] >= 1) < 0.5  # noise above the floor, few saturated pixels
+    np.testing.assert_array_equal(calibration_images(card, n=1)[0], first[0])
+
+
+def test_int8_segmenter_is_cached_and_follows_float32(tmp_path, tiny_model, monkeypatch):
+    """--precision int8 quantises once per weights file next to the float32 export and stays close to float32."""
+    from radio_unet.segment import load
+    from radio_unet.segment.load import cache_dir, load_segmenter
+
+    monkeypatch.setenv("RADIO_UNET_CACHE", str(tmp_path / "cache"))
+    calls = []
+
+    def fake_calibration(card):
+        calls.append(card.sha256)
+        rng = np.random.default_rng(4)
+        return [rng.random((64, 64)).astype(np.float32) * 0.6 + 0.2 for _ in range(3)]
+
+    monkeypatch.setattr(load, "calibration_images", fake_calibration)
+    image = read_image(_image(tmp_path, shape=(64, 80)))
+    int8 = load_segmenter(tiny_model, precision="int8")
+    assert int8.backend == "onnx"
+    assert sorted(p.name.split(".", 1)[1] for p in (cache_dir() / "onnx").glob("*.onnx")) == ["int8.onnx", "onnx"]
+    load_segmenter(tiny_model, precision="int8")
+    assert len(calls) == 1  # quantised once
+    ref = load_segmenter(tiny_model)(image)
+    got = int8(image)
+    ok = np.isfinite(ref)
+    assert np.array_equal(ok, np.isfinite(got))
+    assert np.mean(np.abs(got[ok] - ref[ok]) < 0.05) > 0.9
