@@ -134,8 +134,8 @@ def main() -> None:
         "- onnx-int8: static int8 quantisation (ONNX Runtime QDQ, per-channel weights, uint8 activations) calibrated "
         "on 6 simulated fields (`radio_unet.segment.load.calibration_images`)",
         f"- pixels through the network: window {computed['window'] / args.npix**2:.2f}x the image "
-        f"(automatic windows of at most {max_pixels / 1e6:.1f} Mpx, 128 px margins between windows, 48 px mirror at the "
-        f"border), paper {computed['paper'] / args.npix**2:.2f}x (192 tiles at stride 96)",
+        f"(automatic windows of at most {max_pixels / 1e6:.1f} Mpx, 128 px margins between windows, no mirror padding "
+        f"at the border beyond a multiple of 16), paper {computed['paper'] / args.npix**2:.2f}x (192 tiles at stride 96)",
         "",
         "| engine | tiling | seconds per image (best) | achieved GFLOP/s | peak / achieved |",
         "|---|---|---:|---:|---:|",

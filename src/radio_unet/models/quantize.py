@@ -6,12 +6,12 @@ quantisation fixes the scale of every activation from calibration images: the
 weights get one int8 scale per output channel, activations uint8 with the
 range seen on the calibration images (min/max). The graph keeps float32 input
 and output; batch norm is already folded into the convolutions by the export.
-The softmax is quantised too: probabilities come in steps of 1/255 (keeping
-the head and softmax in float32 was tried: no better IoU, 99.79% instead of
-99.74% of pixels within 0.02 of float32, and slower: ONNX Runtime's float
-softmax over two channels took 12% of the time). The 2x2 transposed
-convolutions stay float32 (ONNX Runtime has no int8 kernel for them; writing
-them as 1x1 convolutions and a pixel shuffle was slower still).
+The output (a sigmoid for two classes, see
+:mod:`radio_unet.models.export`) is quantised too: probabilities come in
+steps of 1/255 (keeping the head in float32 was tried: no better IoU, 99.79%
+instead of 99.74% of pixels within 0.02 of float32, and slower). The 2x2
+transposed convolutions stay float32 (ONNX Runtime has no int8 kernel for
+them; writing them as 1x1 convolutions and a pixel shuffle was slower still).
 
 Measured on the shipped ``default`` model (see ``benchmarks/results/segment.md``):
 the mean IoU of the held-out test images is unchanged to 1e-3 and 99% of pixels

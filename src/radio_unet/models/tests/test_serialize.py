@@ -136,3 +136,16 @@ def test_onnx_dynamo_exporter_matches_torch(tmp_path, model):
     pred = OnnxPredictor(path)
     x = np.random.default_rng(1).random((1, 1, 48, 64), dtype=np.float32)
     assert np.abs(pred.predict_proba(x) - model.predict_proba(torch.from_numpy(x)).numpy()).max() < 1e-4
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_onnx_probabilities_sum_to_one_for_any_number_of_classes(tmp_path, n_classes):
+    """Two classes export as sigmoid(l1 - l0), more as a softmax: both equal PyTorch's softmax and sum to 1."""
+    torch.manual_seed(1)
+    model = build_model(UNetConfig(base_filters=4, depth=2, n_classes=n_classes, name="tiny")).eval()
+    pred = OnnxPredictor(export_onnx(model, tmp_path / "m.onnx", tile=32))
+    x = np.random.default_rng(5).random((2, 1, 32, 48), dtype=np.float32)
+    got = pred.predict_proba(x)
+    assert got.shape == (2, n_classes, 32, 48)
+    np.testing.assert_allclose(got, model.predict_proba(torch.from_numpy(x)).numpy(), atol=1e-5)
+    np.testing.assert_allclose(got.sum(axis=1), 1.0, atol=1e-5)

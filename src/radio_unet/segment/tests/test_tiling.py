@@ -28,13 +28,22 @@ def test_read_window_inside_and_outside():
 
 @pytest.mark.parametrize("shape", [(200, 333), (97, 64), (16, 16)])
 def test_window_equals_whole_image(shape):
-    """With a margin beyond the receptive reach, window inference equals one whole-image pass."""
+    """With margins and mirror edges beyond the receptive reach, window inference equals one whole-image pass."""
     rng = np.random.default_rng(0)
     img = rng.random(shape).astype(np.float32)
     whole = ndimage.gaussian_filter(img, 3.0, mode="mirror", truncate=4.0)
-    got = window_inference(img, smooth_predictor, window=64, margin=16, divisor=16)
+    got = window_inference(img, smooth_predictor, window=64, margin=16, edge=16, divisor=16)
     assert got.shape == img.shape
     np.testing.assert_allclose(got, whole, atol=1e-5)
+
+
+def test_default_window_gives_the_image_border_to_the_network():
+    """By default (edge 0) a whole image that is a multiple of the divisor reaches the network as it is."""
+    img = np.random.default_rng(3).random((96, 128)).astype(np.float32)
+    seen = []
+    got = window_inference(img, lambda batch: (seen.append(batch.copy()), batch)[1], divisor=16)
+    assert len(seen) == 1 and seen[0].shape == (1, 96, 128)
+    np.testing.assert_array_equal(got, img)
 
 
 def test_window_with_too_small_margin_differs():
@@ -59,5 +68,5 @@ def test_memmap_input_and_output(tmp_path):
     src = np.lib.format.open_memmap(tmp_path / "in.npy", mode="w+", dtype=np.float32, shape=(150, 170))
     src[:] = np.random.default_rng(3).random((150, 170))
     dst = np.lib.format.open_memmap(tmp_path / "out.npy", mode="w+", dtype=np.float32, shape=(150, 170))
-    window_inference(src, smooth_predictor, window=64, margin=16, out=dst)
+    window_inference(src, smooth_predictor, window=64, margin=16, edge=16, out=dst)
     np.testing.assert_allclose(dst, ndimage.gaussian_filter(np.asarray(src), 3.0, mode="mirror", truncate=4.0), atol=1e-5)
