@@ -50,32 +50,22 @@ def conv_flops_per_pixel(model: RadioUNet, size: int = 192) -> float:
 def peak_gflops(dtype: torch.dtype, n: int = 2048, repeats: int = 5) -> float:
     """Best achieved GFLOP/s of an n x n matrix product (the machine's practical limit)."""
     a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
-    torch.mm(a, b)
-    best = float("inf")
-    for _ in range(repeats):
-        t = time.perf_counter()
-        torch.mm(a, b)
-        best = min(best, time.perf_counter() - t)
-    return 2 * n**3 / best / 1e9
+    return 2 * n**3 / time_it(lambda: torch.mm(a, b), repeats) / 1e9
 
 
 def peak_int8_gops(n: int = 2048, repeats: int = 5) -> float:
     """Best achieved GOP/s of an int8 n x n matrix product (``torch._int_mm``; NaN where unavailable)."""
+    a = torch.randint(-128, 127, (n, n), dtype=torch.int8)
+    b = torch.randint(-128, 127, (n, n), dtype=torch.int8)
     try:
-        a = torch.randint(-128, 127, (n, n), dtype=torch.int8)
-        b = torch.randint(-128, 127, (n, n), dtype=torch.int8)
         torch._int_mm(a, b)
     except (AttributeError, RuntimeError):
         return float("nan")
-    best = float("inf")
-    for _ in range(repeats):
-        t = time.perf_counter()
-        torch._int_mm(a, b)
-        best = min(best, time.perf_counter() - t)
-    return 2 * n**3 / best / 1e9
+    return 2 * n**3 / time_it(lambda: torch._int_mm(a, b), repeats) / 1e9
 
 
 def time_it(fn, repeats: int) -> float:
+    """Best wall time of ``repeats`` calls of ``fn`` after one warm-up call."""
     fn()  # warm-up
     best = float("inf")
     for _ in range(repeats):
