@@ -52,19 +52,14 @@ def run(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from ..errors import RadioUNetError
-    from ..evaluate.dataset import evaluate_dataset, evaluate_image, summarize
+    from ..evaluate.dataset import card_split_ids, evaluate_dataset, evaluate_image, summarize
     from ..io import read_image
 
     if args.dataset:
         from ..segment import load_segmenter
 
         segmenter = load_segmenter(args.model, **inference_options(args))
-        ids = None
-        if args.split != "all":
-            split = (segmenter.card.dataset or {}).get("splits", {}).get(args.split)
-            if not split:
-                raise RadioUNetError(f"the model card records no '{args.split}' split; use --split all")
-            ids = split
+        ids = None if args.split == "all" else card_split_ids(segmenter.card.dataset, args.split, args.dataset)
         scores = evaluate_dataset(args.dataset, predict_image=lambda im: segmenter(im, tiling=args.tiling), ids=ids,
                                   threshold=args.threshold, external=args.external)
     elif args.pred and args.truth:

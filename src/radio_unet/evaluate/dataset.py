@@ -14,7 +14,7 @@ from ..io import RadioImage, read_image
 from .external import external_baseline_maps, resolve_external
 from .metrics import score_map, threshold_baseline
 
-__all__ = ["baseline_maps", "evaluate_image", "evaluate_dataset", "summarize"]
+__all__ = ["baseline_maps", "evaluate_image", "card_split_ids", "evaluate_dataset", "summarize"]
 
 
 def _beam_sigma_pixels(image: RadioImage) -> float:
@@ -113,6 +113,44 @@ def evaluate_image(
     for name, mask in baseline_maps(observed, external=external).items():
         rows.append({"method": name, **score_map(mask.astype(np.float32), truth, threshold=0.5, valid=valid)})
     return rows
+
+
+def card_split_ids(dataset: dict | None, split: str, folder: str | Path) -> list[str]:
+    """The image ids of a model card's ``split`` (``test``, ``val``, ``train``), checked against ``folder``.
+
+    Split ids (``sim_00004``) name images of the data set the model was
+    trained on; in another ``radio-unet simulate`` folder the same ids are
+    other images, possibly ones the model was trained on. The folder must
+    therefore have the card's folder name and number of images.
+
+    Parameters
+    ----------
+    dataset : dict or None
+        ``card.dataset`` (``root``, ``images``, ``splits``).
+    split : str
+        Which split.
+    folder : str or path-like
+        The data set folder to score.
+
+    Raises
+    ------
+    RadioUNetError
+        No such split in the card, or ``folder`` is not the card's data set.
+    """
+    dataset = dataset or {}
+    ids = (dataset.get("splits") or {}).get(split)
+    if not ids:
+        raise RadioUNetError(f"the model card records no '{split}' split; use --split all")
+    folder = Path(folder)
+    root = Path(str(dataset.get("root", "")))
+    manifest = folder / "manifest.csv"
+    n_images = len(pd.read_csv(manifest)) if manifest.exists() else None
+    if root.name != folder.resolve().name or (dataset.get("images") and n_images not in (None, dataset["images"])):
+        raise RadioUNetError(
+            f"{folder}: the model card's '{split}' split names images of {root} ({dataset.get('images')} images), "
+            f"not of this folder ({n_images} images); score an independent data set with --split all"
+        )
+    return list(ids)
 
 
 def evaluate_dataset(

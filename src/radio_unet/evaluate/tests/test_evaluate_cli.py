@@ -31,3 +31,27 @@ def test_missing_arguments_is_a_clear_error(capsys):
     """Neither a map nor a data set: one clear line."""
     assert main(["evaluate"]) == 2
     assert "give --pred and --truth" in capsys.readouterr().err
+
+
+def test_card_split_must_belong_to_the_scored_folder(tmp_path):
+    """A card's split ids are used only on the card's own data set; another folder needs --split all."""
+    import pandas as pd
+    import pytest
+
+    from radio_unet.errors import RadioUNetError
+    from radio_unet.evaluate.dataset import card_split_ids
+
+    def folder(name, n):
+        path = tmp_path / name
+        path.mkdir()
+        pd.DataFrame({"id": [f"sim_{i:05d}" for i in range(n)]}).to_csv(path / "manifest.csv", index=False)
+        return path
+
+    card = {"root": "/elsewhere/lotss512", "images": 4, "splits": {"test": ["sim_00001", "sim_00003"]}}
+    assert card_split_ids(card, "test", folder("lotss512", 4)) == ["sim_00001", "sim_00003"]  # moved, same data set
+    with pytest.raises(RadioUNetError, match="split all"):
+        card_split_ids(card, "test", folder("lotss512_b", 4))  # same ids, other images
+    with pytest.raises(RadioUNetError, match="split all"):
+        card_split_ids({**card, "images": 5}, "test", tmp_path / "lotss512")  # same name, another number of images
+    with pytest.raises(RadioUNetError, match="no 'val' split"):
+        card_split_ids(card, "val", tmp_path / "lotss512")
