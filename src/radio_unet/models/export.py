@@ -2,9 +2,10 @@
 
 The exported graph takes ``image`` ``(batch, in_channels, height, width)``
 float32 normalised images and returns ``probabilities`` ``(batch, n_classes,
-height, width)`` (the softmax is inside the graph; for two classes as the equal sigmoid). Batch, height and width
-are dynamic; height and width must be multiples of ``2**depth``, which
-:class:`OnnxPredictor` checks before running.
+height, width)`` (the softmax is inside the graph; for two classes as the
+equivalent sigmoid). Batch, height and width are dynamic; height and width
+must be multiples of ``2**depth``, which :class:`OnnxPredictor` checks before
+running.
 
 Exporter choice: with torch 2.13, ``torch.onnx.export`` defaults to the
 ``torch.export``-based ("dynamo") exporter, which needs ``onnxscript``, takes
