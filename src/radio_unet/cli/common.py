@@ -47,5 +47,11 @@ def add_inference_options(parser: argparse.ArgumentParser) -> None:
 
 
 def inference_options(args: argparse.Namespace) -> dict:
-    """``backend``, ``device`` and ``precision`` from :func:`add_inference_options` as keyword arguments."""
+    """``backend``, ``device`` and ``precision`` from :func:`add_inference_options` as keyword arguments.
+
+    A backend that cannot run the precision is an error here, once, before any file is read.
+    """
+    from ..segment.load import choose_backend
+
+    choose_backend(args.backend, device=args.device, precision=args.precision)
     return {"backend": args.backend, "device": args.device, "precision": args.precision}

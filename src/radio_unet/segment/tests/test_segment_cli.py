@@ -162,3 +162,13 @@ def test_int8_segmenter_is_cached_and_follows_float32(tmp_path, tiny_model, monk
     ok = np.isfinite(ref)
     assert np.array_equal(ok, np.isfinite(got))
     assert np.mean(np.abs(got[ok] - ref[ok]) < 0.05) > 0.9
+
+
+def test_backend_that_cannot_run_the_precision_fails_before_any_file(tmp_path, tiny_model, capsys):
+    """--backend torch --precision int8: one line naming the options, not the file; nothing written."""
+    path = _image(tmp_path)
+    out = tmp_path / "out"
+    assert main(["segment", str(path), "--model", str(tiny_model), "--backend", "torch", "--precision", "int8", "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "precision 'int8' does not run on the torch backend" in err and str(path) not in err
+    assert not out.exists() or not any(out.iterdir())
