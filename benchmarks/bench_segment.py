@@ -19,11 +19,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from radio_unet.models import export_onnx, load_model, quantize_onnx
+from radio_unet.models import load_model
 from radio_unet.models.unet import RadioUNet
 from radio_unet.segment import resolve_model, segment_array
 from radio_unet.segment.engine import window_pixels
-from radio_unet.segment.load import calibration_images
+from radio_unet.segment.load import cached_onnx
 from radio_unet.segment.predictors import make_predictor
 
 
@@ -88,9 +88,7 @@ def main() -> None:
     image = rng.random((args.npix, args.npix), dtype=np.float32) * 0.6  # normalised-range input
     flops_px = conv_flops_per_pixel(model)
     peaks = {"32": peak_gflops(torch.float32), "bf16": peak_gflops(torch.bfloat16), "int8": peak_int8_gops()}
-    onnx_paths = {"32": Path("/tmp/radio_unet_bench_segment.onnx"), "int8": Path("/tmp/radio_unet_bench_segment.int8.onnx")}
-    export_onnx(model, onnx_paths["32"], card=card)
-    quantize_onnx(onnx_paths["32"], onnx_paths["int8"], calibration_images(card))
+    onnx_paths = {precision: cached_onnx(model, card, precision=precision) for precision in ("32", "int8")}
     max_pixels = window_pixels(card.architecture.base_filters)
     rows = []
     for backend, precision in (("torch", "32"), ("torch", "bf16"), ("onnx", "32"), ("onnx", "int8")):

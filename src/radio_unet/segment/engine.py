@@ -7,9 +7,10 @@ import numpy as np
 from ..data.normalize import Normalization
 from ..errors import RadioUNetError
 from ..io import RadioImage
-from .tiling import DEFAULT_WINDOW_PIXELS, paper_inference, release_pages, window_inference
+from .tiling import DEFAULT_EDGE, DEFAULT_MARGIN, DEFAULT_WINDOW_PIXELS, paper_inference, release_pages, window_inference
 
-__all__ = ["WINDOW_MEMORY", "MAX_WINDOW_PIXELS", "window_pixels", "segment_array", "segment_image", "blank_like"]
+__all__ = ["WINDOW_MEMORY", "MAX_WINDOW_PIXELS", "window_pixels", "segment_array", "image_normalizer", "segment_image",
+           "blank_like"]
 
 
 #: Memory for one window (bytes) when the window size is automatic.
@@ -42,8 +43,8 @@ def segment_array(
     tiling: str = "window",
     divisor: int = 16,
     window: int | None = None,
-    margin: int = 128,
-    edge: int = 0,
+    margin: int = DEFAULT_MARGIN,
+    edge: int = DEFAULT_EDGE,
     max_pixels: int = DEFAULT_WINDOW_PIXELS,
     tile: int = 192,
     stride: int = 96,
@@ -67,6 +68,13 @@ def blank_like(prob: np.ndarray, data: np.ndarray, *, rows: int = 1024) -> None:
         release_pages(prob, data)
 
 
+def image_normalizer(image: RadioImage, normalization: Normalization):
+    """``f(pixels)``: log-normalise pixels of ``image`` (all of them or a window), converted to the
+    normalisation's unit through the image's beam."""
+    area = image.beam_area_pixels if image.require_unit() != normalization.unit else None
+    return lambda data: normalization.apply(data, unit=image.unit, beam_area_pixels=area)
+
+
 def segment_image(
     image: RadioImage, predict, *, normalization: Normalization, divisor: int = 16, out: np.ndarray | None = None, **options
 ) -> np.ndarray:
@@ -77,11 +85,10 @@ def segment_image(
     never copied whole: ``image.data`` and ``out`` may be memory maps of files
     larger than memory.
     """
-    needs_beam = image.require_unit() != normalization.unit
-    area = image.beam_area_pixels if needs_beam else None
+    normalize = image_normalizer(image, normalization)
 
     def predict_raw(batch: np.ndarray) -> np.ndarray:
-        return predict(normalization.apply(batch, unit=image.unit, beam_area_pixels=area))
+        return predict(normalize(batch))
 
     prob = segment_array(image.data, predict_raw, divisor=divisor, out=out, **options)
     blank_like(prob, image.data)

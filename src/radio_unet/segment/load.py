@@ -74,6 +74,7 @@ def calibration_images(card, *, n: int = 6, seed: int = 20240820) -> list:
 
     from ..io import read_image
     from ..simulate import get_preset, simulate_one
+    from .engine import image_normalizer
 
     normalization = Normalization.from_dict(card.normalization)
     preset = get_preset("lotss-6as-512")
@@ -85,8 +86,7 @@ def calibration_images(card, *, n: int = 6, seed: int = 20240820) -> list:
         for index in range(n):
             record = simulate_one(preset, index, seed=seed, route="image", out_dir=tmp)
             image = read_image(Path(tmp) / record["image"])
-            area = image.beam_area_pixels if image.require_unit() != normalization.unit else None
-            images.append(normalization.apply(image.data, unit=image.unit, beam_area_pixels=area))
+            images.append(image_normalizer(image, normalization)(image.data))
     return images
 
 

@@ -26,10 +26,14 @@ from tqdm.auto import tqdm
 
 from ..errors import RadioUNetError
 
-__all__ = ["DEFAULT_WINDOW_PIXELS", "reflect_indices", "read_window", "plan_axis", "window_inference", "paper_inference", "tile_origins", "release_pages"]
+__all__ = ["DEFAULT_WINDOW_PIXELS", "DEFAULT_MARGIN", "DEFAULT_EDGE", "reflect_indices", "read_window", "plan_axis", "window_inference", "paper_inference", "tile_origins", "release_pages"]
 
 #: Largest read area of a window when no size is given (pixels).
 DEFAULT_WINDOW_PIXELS = 4_000_000
+#: Context read around a window towards its neighbours and cropped (pixels; see :func:`window_inference`).
+DEFAULT_MARGIN = 128
+#: Mirror padding at the image border (pixels; see :func:`window_inference`).
+DEFAULT_EDGE = 0
 
 #: ``predict(batch)`` takes a float32 array (N, H, W) and returns class-1 probabilities (N, H, W).
 Predictor = Callable[[np.ndarray], np.ndarray]
@@ -114,8 +118,8 @@ def window_inference(
     predict: Predictor,
     *,
     window: int | None = None,
-    margin: int = 128,
-    edge: int = 0,
+    margin: int = DEFAULT_MARGIN,
+    edge: int = DEFAULT_EDGE,
     max_pixels: int = DEFAULT_WINDOW_PIXELS,
     divisor: int = 16,
     out: np.ndarray | None = None,
