@@ -115,6 +115,13 @@ def evaluate_image(
     return rows
 
 
+def _read_manifest(folder: Path) -> pd.DataFrame:
+    manifest = folder / "manifest.csv"
+    if not manifest.exists():
+        raise RadioUNetError(f"{folder}: no manifest.csv (is this a radio-unet simulate folder?)")
+    return pd.read_csv(manifest)
+
+
 def card_split_ids(dataset: dict | None, split: str, folder: str | Path) -> list[str]:
     """The image ids of a model card's ``split`` (``test``, ``val``, ``train``), checked against ``folder``.
 
@@ -143,9 +150,8 @@ def card_split_ids(dataset: dict | None, split: str, folder: str | Path) -> list
         raise RadioUNetError(f"the model card records no '{split}' split; use --split all")
     folder = Path(folder)
     root = Path(str(dataset.get("root", "")))
-    manifest = folder / "manifest.csv"
-    n_images = len(pd.read_csv(manifest)) if manifest.exists() else None
-    if root.name != folder.resolve().name or (dataset.get("images") and n_images not in (None, dataset["images"])):
+    n_images = len(_read_manifest(folder))
+    if root.name != folder.resolve().name or (dataset.get("images") and n_images != dataset["images"]):
         raise RadioUNetError(
             f"{folder}: the model card's '{split}' split names images of {root} ({dataset.get('images')} images), "
             f"not of this folder ({n_images} images); score an independent data set with --split all"
@@ -185,10 +191,7 @@ def evaluate_dataset(
         One row per (image, method).
     """
     folder = Path(folder)
-    manifest = folder / "manifest.csv"
-    if not manifest.exists():
-        raise RadioUNetError(f"{folder}: no manifest.csv (is this a radio-unet simulate folder?)")
-    table = pd.read_csv(manifest)
+    table = _read_manifest(folder)
     if ids is not None:
         table = table[table["id"].isin(list(ids))]
         if table.empty:

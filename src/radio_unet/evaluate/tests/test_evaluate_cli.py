@@ -55,3 +55,5 @@ def test_card_split_must_belong_to_the_scored_folder(tmp_path):
         card_split_ids({**card, "images": 5}, "test", tmp_path / "lotss512")  # same name, another number of images
     with pytest.raises(RadioUNetError, match="no 'val' split"):
         card_split_ids(card, "val", tmp_path / "lotss512")
+    with pytest.raises(RadioUNetError, match="no manifest.csv"):
+        card_split_ids(card, "test", tmp_path / "missing")  # not a data set at all: said so
