@@ -23,6 +23,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from ..errors import RadioUNetError
+from ..io.units import JY_BEAM, JY_PIXEL, convert_brightness
 
 __all__ = ["Normalization", "normalize", "normalize_image", "DEFAULT_VMIN", "DEFAULT_VMAX"]
 
@@ -31,7 +32,7 @@ DEFAULT_VMIN = 1e-10
 #: Default upper limit in Jy/pixel (paper).
 DEFAULT_VMAX = 1e-5
 
-_UNITS = ("Jy/pixel", "Jy/beam")
+_UNITS = (JY_PIXEL, JY_BEAM)
 
 
 def _check_limits(vmin: float, vmax: float) -> None:
@@ -113,17 +114,8 @@ def normalize_image(
     numpy.ndarray or (numpy.ndarray, numpy.ndarray)
         As :func:`normalize`.
     """
-    for name, value in (("unit", unit), ("limits_unit", limits_unit)):
-        if value not in _UNITS:
-            raise RadioUNetError(f"{name} must be 'Jy/beam' or 'Jy/pixel', got {value!r}")
-    x = np.asarray(data, dtype=np.float32)
-    if unit != limits_unit:
-        if beam_area_pixels is None or not np.isfinite(beam_area_pixels) or beam_area_pixels <= 0:
-            raise RadioUNetError(
-                f"converting {unit} to {limits_unit} needs the beam area in pixels (the image has no usable beam: give --beam)"
-            )
-        factor = 1.0 / beam_area_pixels if unit == "Jy/beam" else beam_area_pixels
-        x = x * np.float32(factor)
+    x = convert_brightness(np.asarray(data, dtype=np.float32), from_unit=unit, to_unit=limits_unit,
+                           beam_area_pixels=beam_area_pixels)
     return normalize(x, vmin=vmin, vmax=vmax, return_valid=return_valid)
 
 
