@@ -148,7 +148,7 @@ def save_target_figure(
     limits = image_limits(image) if limits is None else limits
     # Each panel is ~450 screen pixels wide: average blocks down to that first (4x less to draw and contour).
     image, prob, center_xy, radius_pix = _shrink(image, prob, center_xy, radius_pix, display_pixels)
-    fig, axes = plt.subplots(1, 2, figsize=(11.5, 5.2))
+    fig, axes = plt.subplots(1, 2, figsize=(11.5, 5.2), layout="constrained")
     show_linear(axes[0], image, title="image, p=%g contour (cyan), R circle (white)" % contour, label="Jy/beam",
                 limits=limits)
     if prob is not None and np.isfinite(prob).any():
