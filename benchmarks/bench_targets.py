@@ -18,7 +18,7 @@ per worker, reported separately). Targets per hour and the time for the
 
 Usage::
 
-    .venv/bin/python benchmarks/bench_targets.py [--n 4] [--size 960] [--precision 32|bf16]
+    .venv/bin/python benchmarks/bench_targets.py [--n 4] [--size 960] [--precision 32|bf16|int8]
         [--backend auto|torch|onnx] [--workers 1] [--threads 2] [--no-png] [--out benchmarks/results/targets.md]
 """
 
@@ -110,7 +110,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=4, help="targets to time (default 4)")
     parser.add_argument("--size", type=int, default=960, help="cut-out side in pixels (default 960)")
-    parser.add_argument("--precision", choices=["32", "bf16"], default="32")
+    parser.add_argument("--precision", choices=["32", "bf16", "int8"], default="32",
+                        help="32 (default), bf16 (torch) or int8 (ONNX Runtime)")
     parser.add_argument("--backend", choices=["auto", "torch", "onnx"], default="auto",
                         help="inference backend (auto: ONNX Runtime for float32 on a CPU)")
     parser.add_argument("--workers", type=int, default=1, help="Dask workers (1 = in this process)")

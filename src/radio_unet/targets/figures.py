@@ -148,7 +148,8 @@ def save_target_figure(
     limits = image_limits(image) if limits is None else limits
     # Each panel is ~450 screen pixels wide: average blocks down to that first (4x less to draw and contour).
     image, prob, center_xy, radius_pix = _shrink(image, prob, center_xy, radius_pix, display_pixels)
-    fig, axes = plt.subplots(1, 2, figsize=(11.5, 5.2), layout="constrained")
+    fig, axes = plt.subplots(1, 2, figsize=(11.5, 5.2))
+    fig.subplots_adjust(left=0.03, right=0.95, wspace=0.32)  # room for the image colour bar, its label and offset
     show_linear(axes[0], image, title="image, p=%g contour (cyan), R circle (white)" % contour, label="Jy/beam",
                 limits=limits)
     if prob is not None and np.isfinite(prob).any():
