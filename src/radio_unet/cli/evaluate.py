@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..evaluate.metrics import PEAK_THRESHOLD
 from .common import add_inference_options, inference_options
 
 __all__ = ["add_arguments", "run"]
@@ -22,6 +23,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     many.add_argument("--split", default="test", choices=["test", "val", "train", "all"],
                       help="which images: the model card's held-out split (default test) or all")
     parser.add_argument("--threshold", type=float, default=0.5, help="probability threshold (default 0.5)")
+    parser.add_argument("--peak-threshold", type=float, default=PEAK_THRESHOLD,
+                        help="also score the network's mask keeping only the islands whose highest probability "
+                             f"reaches this (like PyBDSF's peak threshold; default {PEAK_THRESHOLD:g}, chosen on "
+                             "simulated fields; 0 leaves that row out)")
     parser.add_argument("--tiling", choices=["window", "paper"], default="window", help="tiling scheme")
     parser.add_argument("--no-external", dest="external", action="store_false",
                         help="skip the external baselines (PyBDSF wavelet mode, breizorro) that are scored "
@@ -52,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from ..errors import RadioUNetError
-    from ..evaluate.dataset import card_split_ids, evaluate_dataset, evaluate_image, summarize
+    from ..evaluate.dataset import card_split_ids, evaluate_dataset, evaluate_image, network_rows, summarize
     from ..io import read_image
 
     if args.dataset:
@@ -61,18 +66,17 @@ def run(args: argparse.Namespace) -> int:
         segmenter = load_segmenter(args.model, **inference_options(args))
         ids = None if args.split == "all" else card_split_ids(segmenter.card.dataset, args.split, args.dataset)
         scores = evaluate_dataset(args.dataset, predict_image=lambda im: segmenter(im, tiling=args.tiling), ids=ids,
-                                  threshold=args.threshold, external=args.external)
+                                  threshold=args.threshold, peak_threshold=args.peak_threshold, external=args.external)
     elif args.pred and args.truth:
         truth = read_image(args.truth).data > 0
         prob = read_image(args.pred).data
         if prob.shape != truth.shape:
             raise RadioUNetError(f"{args.pred}: shape {prob.shape} differs from the truth {args.truth} {truth.shape}")
         if args.image:
-            rows = evaluate_image(prob, read_image(args.image), truth, threshold=args.threshold, external=args.external)
+            rows = evaluate_image(prob, read_image(args.image), truth, threshold=args.threshold,
+                                  peak_threshold=args.peak_threshold, external=args.external)
         else:
-            from ..evaluate import score_map
-
-            rows = [{"method": "radio-unet", **score_map(prob, truth, threshold=args.threshold, valid=None)}]
+            rows = network_rows(prob, truth, threshold=args.threshold, peak_threshold=args.peak_threshold)
         scores = pd.DataFrame([{"id": Path(args.pred).name, **r} for r in rows])
     else:
         raise RadioUNetError("give --pred and --truth (one map) or --dataset (a simulated data set)")

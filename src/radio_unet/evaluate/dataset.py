@@ -14,7 +14,7 @@ from ..io import RadioImage, read_image
 from .external import external_baseline_maps, resolve_external
 from .metrics import score_map, threshold_baseline
 
-__all__ = ["baseline_maps", "evaluate_image", "card_split_ids", "evaluate_dataset", "summarize"]
+__all__ = ["baseline_maps", "network_rows", "evaluate_image", "card_split_ids", "evaluate_dataset", "summarize"]
 
 
 def _beam_sigma_pixels(image: RadioImage) -> float:
@@ -76,12 +76,46 @@ def baseline_maps(
     return maps
 
 
+def network_rows(
+    prob: np.ndarray, truth: np.ndarray, *, threshold: float = 0.5, peak_threshold: float | None = None, valid=None
+) -> list[dict]:
+    """Score rows of a probability map: the plain mask, and the islands that peak above ``peak_threshold``.
+
+    Parameters
+    ----------
+    prob : numpy.ndarray
+        Probability map (NaN counts as 0).
+    truth : numpy.ndarray of bool
+        The true mask.
+    threshold : float
+        Probability threshold of the mask (0.5: the paper's eq. 5 mask).
+    peak_threshold : float, optional
+        With a value above ``threshold``, a second row, method ``"radio-unet,
+        peak P"``, scores only the islands of that mask whose highest
+        probability reaches it (:func:`~radio_unet.evaluate.metrics.island_mask`).
+    valid : numpy.ndarray of bool, optional
+        Pixels that count.
+
+    Returns
+    -------
+    list of dict
+        ``"radio-unet"`` first, then the peak row when asked for.
+    """
+    prob = np.nan_to_num(prob)
+    rows = [{"method": "radio-unet", **score_map(prob, truth, threshold=threshold, valid=valid)}]
+    if peak_threshold is not None and peak_threshold > threshold:
+        rows.append({"method": f"radio-unet, peak {peak_threshold:g}",
+                     **score_map(prob, truth, threshold=threshold, peak_threshold=peak_threshold, valid=valid)})
+    return rows
+
+
 def evaluate_image(
     prob: np.ndarray | None,
     observed: RadioImage,
     truth: np.ndarray,
     *,
     threshold: float = 0.5,
+    peak_threshold: float | None = None,
     external: bool | Sequence[str] | None = True,
 ) -> list[dict]:
     """Scores of the network (when ``prob`` is given) and of the baselines on one image.
@@ -96,6 +130,9 @@ def evaluate_image(
         The true mask.
     threshold : float
         Probability threshold of the network's mask.
+    peak_threshold : float, optional
+        Also score the network's mask restricted to islands that peak at or
+        above this probability (see :func:`network_rows`).
     external : bool or sequence of str or None
         External baselines (see :func:`baseline_maps`); by default every
         installed one. One that fails on this image has no row.
@@ -103,13 +140,12 @@ def evaluate_image(
     Returns
     -------
     list of dict
-        One row per method: ``"radio-unet"`` (with ``prob``), ``"3sigma"``,
-        ``"3sigma_smoothed"``, then ``"pybdsf"`` and ``"breizorro"`` when used.
+        One row per method: ``"radio-unet"`` (with ``prob``; and ``"radio-unet,
+        peak P"`` with ``peak_threshold``), ``"3sigma"``, ``"3sigma_smoothed"``,
+        then ``"pybdsf"`` and ``"breizorro"`` when used.
     """
     valid = np.isfinite(observed.data)
-    rows = []
-    if prob is not None:
-        rows.append({"method": "radio-unet", **score_map(np.nan_to_num(prob), truth, threshold=threshold, valid=valid)})
+    rows = [] if prob is None else network_rows(prob, truth, threshold=threshold, peak_threshold=peak_threshold, valid=valid)
     for name, mask in baseline_maps(observed, external=external).items():
         rows.append({"method": name, **score_map(mask.astype(np.float32), truth, threshold=0.5, valid=valid)})
     return rows
@@ -165,6 +201,7 @@ def evaluate_dataset(
     predict_image=None,
     ids=None,
     threshold: float = 0.5,
+    peak_threshold: float | None = None,
     external: bool | Sequence[str] | None = True,
 ) -> pd.DataFrame:
     """Score every image of a ``radio-unet simulate`` folder.
@@ -180,6 +217,9 @@ def evaluate_dataset(
         Image ids to evaluate (e.g. the held-out test split); default all.
     threshold : float
         Probability threshold of the network's mask.
+    peak_threshold : float, optional
+        Also score the islands of that mask that peak at or above this
+        probability (:func:`network_rows`).
     external : bool or sequence of str or None
         External baselines (PyBDSF, breizorro; see :func:`baseline_maps`): by
         default every installed one. They are resolved once, before the
@@ -202,7 +242,8 @@ def evaluate_dataset(
         observed = read_image(folder / rec["image"])
         truth = read_image(folder / rec["mask"]).data > 0
         prob = predict_image(observed) if predict_image is not None else None
-        for row in evaluate_image(prob, observed, truth, threshold=threshold, external=external):
+        for row in evaluate_image(prob, observed, truth, threshold=threshold, peak_threshold=peak_threshold,
+                                  external=external):
             rows.append({"id": rec["id"], **row})
     return pd.DataFrame(rows)
 

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from radio_unet.evaluate import mean_iou, pixel_scores, score_map, source_scores, threshold_baseline
+from radio_unet.evaluate import island_mask, mean_iou, pixel_scores, score_map, source_scores, threshold_baseline
+from radio_unet.evaluate.dataset import network_rows
 
 
 def test_mean_iou_by_hand():
@@ -73,3 +74,33 @@ def test_score_map_threshold():
     prob = truth * 0.9 + 0.05
     assert score_map(prob, truth)["mean_iou"] == 1.0
     assert score_map(prob, truth, threshold=0.99)["mean_iou"] < 0.5
+
+
+def test_island_mask_keeps_whole_islands_that_reach_the_peak():
+    """Islands above 0.5 are kept whole when they peak >= the peak threshold, dropped otherwise; NaN is 0."""
+    prob = np.zeros((30, 30), np.float32)
+    prob[2:8, 2:8] = 0.6
+    prob[4, 4] = 0.95  # one bright pixel keeps the whole island
+    prob[20:25, 20:25] = 0.7  # never reaches 0.8
+    prob[0, 29] = np.nan
+    plain = island_mask(prob)
+    assert plain.sum() == 36 + 25
+    peaked = island_mask(prob, peak_threshold=0.8)
+    assert peaked[2:8, 2:8].all() and peaked.sum() == 36
+    # a peak threshold not above the island threshold is the plain mask
+    assert np.array_equal(island_mask(prob, peak_threshold=0.5), plain)
+    assert not island_mask(np.zeros((5, 5)), peak_threshold=0.8).any()
+
+
+def test_network_rows_adds_the_peak_row_only_when_asked():
+    """network_rows: the paper's plain mask first, then the islands that peak >= P."""
+    truth = np.zeros((20, 20), bool)
+    truth[2:8, 2:8] = True
+    prob = np.where(truth, 0.9, 0.0)
+    prob[14:18, 14:18] = 0.6  # false positive without a bright peak
+    rows = network_rows(prob, truth)
+    assert [r["method"] for r in rows] == ["radio-unet"]
+    rows = network_rows(prob, truth, peak_threshold=0.8)
+    assert [r["method"] for r in rows] == ["radio-unet", "radio-unet, peak 0.8"]
+    assert rows[0]["mean_iou"] < rows[1]["mean_iou"] == 1.0
+    assert rows[1]["n_pred"] == 1
