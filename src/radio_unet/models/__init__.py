@@ -13,6 +13,7 @@ from .export import OnnxPredictor, export_onnx, onnx_predict_proba
 from .quantize import quantize_onnx
 from .serialize import CARD_NAME, WEIGHTS_NAME, load_model, model_paths, read_card, save_model, sha256_file
 from .unet import PRESETS, RadioUNet, UNetConfig, build_model, parameter_count
+from .widen import widen
 
 __all__ = [
     "UNetConfig",
@@ -34,4 +35,5 @@ __all__ = [
     "OnnxPredictor",
     "onnx_predict_proba",
     "quantize_onnx",
+    "widen",
 ]

@@ -62,9 +62,11 @@ class TrainConfig:
     init_model : str, optional
         Fine-tuning: start from this saved model (shipped model name, model
         folder, ``.safetensors`` file or ``.json`` card) instead of random
-        weights. Its architecture replaces ``model`` and its normalisation is
-        used unless ``data.vmin``/``data.vmax`` are given. The model card of
-        the run records the parent's path and sha256.
+        weights. Its architecture replaces ``model`` (except a larger
+        ``base_filters`` with every layer trainable: the parent is then
+        widened, see :func:`radio_unet.models.widen.widen`) and its
+        normalisation is used unless ``data.vmin``/``data.vmax`` are given.
+        The model card of the run records the parent's path and sha256.
     trainable_layers : int, optional
         With ``init_model``: train only the top N layers with weights (counted
         from the output, see :mod:`radio_unet.train.finetune`), the others are
@@ -225,12 +227,19 @@ class TrainConfig:
         self.init_model = str(self.init_model)
         _, card = parent_card(self.init_model)
         arch = card.architecture
-        if self.model != {"preset": "paper"} and replace(self.model_config(), name="") != replace(arch, name=""):
+        wanted = replace(self.model_config(), name="")
+        if self.model == {"preset": "paper"} or wanted == replace(arch, name=""):
+            self.model = _model_dict(arch)
+        elif (replace(wanted, base_filters=arch.base_filters) == replace(arch, name="")
+              and wanted.base_filters > arch.base_filters and self.trainable_layers is None):
+            # a wider network grown from the parent (models.widen), every layer trainable
+            self.model = _model_dict(replace(arch, base_filters=wanted.base_filters, name="custom"))
+        else:
             raise RadioUNetError(
                 f"fine-tuning keeps the architecture of {self.init_model} ({arch.name}: base_filters {arch.base_filters}, "
-                f"depth {arch.depth}, dropout {arch.dropout}, up_kernel {arch.up_kernel}); do not set model settings"
+                f"depth {arch.depth}, dropout {arch.dropout}, up_kernel {arch.up_kernel}); the one change allowed is a "
+                "larger base_filters with every layer trainable (the parent is widened first)"
             )
-        self.model = _model_dict(arch)
         if self.data.vmin is None or self.data.vmax is None:
             norm = Normalization.from_dict(card.normalization)
             if norm.unit != "Jy/pixel":
@@ -447,7 +456,7 @@ def add_train_arguments(parser: argparse.ArgumentParser, *, finetune: bool = Fal
     g = parser.add_argument_group("model")
     if not finetune:
         g.add_argument("--model", metavar="PRESET", help="architecture preset: paper (base 32) or lite (base 16)")
-        g.add_argument("--base-filters", type=int, metavar="N", help="feature maps at full resolution")
+        g.add_argument("--base-filters", type=int, metavar="N", help="feature maps at full resolution (with --init-model, a larger value widens the parent)")
         g.add_argument("--depth", type=int, metavar="N", help="number of poolings (4 in the paper)")
         g.add_argument("--dropout", type=float, metavar="P", help="dropout after each pooling (0.5 in the paper)")
         g.add_argument("--up-kernel", type=int, choices=[2, 3], help="transposed-convolution kernel (2 in the paper)")

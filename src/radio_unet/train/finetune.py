@@ -46,6 +46,7 @@ from torch import nn
 from ..errors import RadioUNetError
 from ..models.card import ModelCard
 from ..models.unet import RadioUNet, UNetConfig
+from ..models.widen import widen
 
 __all__ = [
     "PAPER_TRAINABLE_LAYERS",
@@ -140,7 +141,10 @@ def start_from_parent(model: RadioUNet, init_model: str | PathLike, trainable_la
     Parameters
     ----------
     model : RadioUNet
-        A network of the parent's architecture (changed in place).
+        A network of the parent's architecture (changed in place), or of the
+        parent's architecture with a larger ``base_filters``: the parent is
+        then widened first (:func:`radio_unet.models.widen.widen`), so that
+        ``model`` starts from the parent's outputs.
     init_model : str or path-like
         Shipped model name or saved model (folder, ``.safetensors`` or ``.json``);
         its sha256 is checked against its card.
@@ -159,14 +163,20 @@ def start_from_parent(model: RadioUNet, init_model: str | PathLike, trainable_la
 
     path = resolve_model(init_model)
     parent, card = load_model(path)
-    if replace(parent.config, name="") != replace(model.config, name=""):
+    wider = model.config.base_filters > parent.config.base_filters
+    if replace(parent.config, name="", base_filters=model.config.base_filters) != replace(model.config, name="") or (
+        model.config.base_filters < parent.config.base_filters
+    ):
         raise RadioUNetError(f"{path}: its architecture {parent.config} differs from the network to fine-tune {model.config}")
+    if wider:
+        parent = widen(parent, model.config.base_filters)
     model.load_state_dict(parent.state_dict())
     trainable = freeze_all_but_top(model, trainable_layers)
     return {
         "model": str(path),
         "sha256": card.sha256,
         "architecture": card.architecture.name,
+        **({"widened_from_base_filters": card.architecture.base_filters} if wider else {}),
         "created": card.created,
         "trainable_layers": len(trainable),
         "frozen_layers": weighted_layer_count(model.config) - len(trainable),

@@ -24,6 +24,7 @@ from radio_unet.train import (
     weighted_layers,
 )
 from radio_unet.train.batchnorm import is_frozen_batchnorm, recalibrate_batchnorm
+from radio_unet.train.finetune import start_from_parent
 
 TINY = {"preset": "lite", "base_filters": 4, "depth": 2}
 PARENT_NORM = {"vmin": 1e-9, "vmax": 1e-4, "unit": "Jy/pixel"}
@@ -208,3 +209,22 @@ def test_finetuning_on_real_like_images_improves_their_iou(tmp_path):
     after = _mean_iou_on(tuned.model_path, held_out, 1e-7)
     print(f"mean IoU on held-out real-like images: frozen {before:.3f}, fine-tuned {after:.3f}")
     assert after > before + 0.05, (before, after)
+
+
+def test_a_wider_network_starts_from_the_parents_outputs(parent, tmp_path):
+    """init_model with a larger base_filters (all layers trainable): the parent is widened, outputs unchanged."""
+    path, parent_card = parent
+    base = {"data": {"root": "x", "tile": 32}, "init_model": str(path)}
+    config = TrainConfig.from_dict({**base, "model": {**TINY, "base_filters": 6}})
+    assert config.model_config().base_filters == 6 and config.model_config().depth == 2
+    with pytest.raises(RadioUNetError, match="larger base_filters with every layer trainable"):
+        TrainConfig.from_dict({**base, "model": {**TINY, "base_filters": 6}, "trainable_layers": 6})
+    with pytest.raises(RadioUNetError, match="keeps the architecture"):
+        TrainConfig.from_dict({**base, "model": {**TINY, "base_filters": 2}})
+    wide = build_model(config.model_config())
+    record = start_from_parent(wide, path, None)
+    assert record["widened_from_base_filters"] == 4 and record["trainable_parameters"] == wide.num_parameters()
+    original, _ = load_model(path)
+    x = torch.rand(2, 1, 32, 32)
+    with torch.no_grad():
+        assert torch.allclose(wide.eval()(x), original(x), atol=1e-5)
