@@ -14,7 +14,7 @@ from ..io import RadioImage, read_image
 from .external import external_baseline_maps, resolve_external
 from .metrics import score_map, threshold_baseline
 
-__all__ = ["baseline_maps", "network_rows", "evaluate_image", "card_split_ids", "evaluate_dataset", "summarize"]
+__all__ = ["baseline_maps", "peak_method", "network_rows", "evaluate_image", "card_split_ids", "evaluate_dataset", "summarize"]
 
 
 def _beam_sigma_pixels(image: RadioImage) -> float:
@@ -76,6 +76,11 @@ def baseline_maps(
     return maps
 
 
+def peak_method(peak_threshold: float) -> str:
+    """The method name of the network's mask restricted to islands that peak >= ``peak_threshold``."""
+    return f"radio-unet, peak {peak_threshold:g}"
+
+
 def network_rows(
     prob: np.ndarray, truth: np.ndarray, *, threshold: float = 0.5, peak_threshold: float | None = None, valid=None
 ) -> list[dict]:
@@ -104,7 +109,7 @@ def network_rows(
     prob = np.nan_to_num(prob)
     rows = [{"method": "radio-unet", **score_map(prob, truth, threshold=threshold, valid=valid)}]
     if peak_threshold is not None and peak_threshold > threshold:
-        rows.append({"method": f"radio-unet, peak {peak_threshold:g}",
+        rows.append({"method": peak_method(peak_threshold),
                      **score_map(prob, truth, threshold=threshold, peak_threshold=peak_threshold, valid=valid)})
     return rows
 
