@@ -18,6 +18,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tiling", choices=["window", "paper"], default="window",
                         help="window: large windows with cropped margins (fast); paper: 192 tiles at stride 96")
     parser.add_argument("--threshold", type=float, default=0.5, help="probability threshold of the mask (default 0.5)")
+    parser.add_argument("--peak-threshold", type=float, default=None, metavar="P",
+                        help="keep only the islands of the mask whose highest probability reaches P, like PyBDSF's "
+                             "peak threshold (0.8 scores best on simulated fields, docs/model.md; default: every island)")
     add_inference_options(parser)
     parser.add_argument("--workers", type=int, default=1, help="files in parallel on a local Dask cluster")
     parser.add_argument("--scheduler", help="address of an existing Dask scheduler")
@@ -31,7 +34,8 @@ class _Job:
 
     def __init__(self, args: argparse.Namespace):
         self.out = args.out
-        self.kwargs = dict(model=args.model, tiling=args.tiling, threshold=args.threshold, read_options=image_options(args),
+        self.kwargs = dict(model=args.model, tiling=args.tiling, threshold=args.threshold, peak_threshold=args.peak_threshold,
+                           read_options=image_options(args),
                            png=not args.no_png, overwrite=args.overwrite, **inference_options(args))
 
     def __call__(self, path: str) -> dict:

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 from astropy.io import fits
 
+from ..evaluate.metrics import island_mask
 from ..io import image_header, open_image_memmap, read_image
 from .load import Segmenter, load_segmenter
 from .regions import mask_polygons, write_ds9_polygons
@@ -60,6 +61,7 @@ def segment_file(
     model: str = "default",
     tiling: str = "window",
     threshold: float = 0.5,
+    peak_threshold: float | None = None,
     backend: str = "auto",
     device: str = "cpu",
     precision: str = "32",
@@ -69,6 +71,13 @@ def segment_file(
 ) -> dict:
     """Segment one FITS image and write its outputs.
 
+    The mask, the DS9 regions and the picture's contour follow ``prob >=
+    threshold``; with ``peak_threshold`` (above ``threshold``) only the
+    islands of that mask whose highest probability reaches it are kept
+    (:func:`radio_unet.evaluate.metrics.island_mask`; the whole map is then
+    labelled in memory, and the regions and picture of images over 4096 px use
+    every n-th pixel). The probability map is the same either way.
+
     Returns
     -------
     dict
@@ -77,8 +86,9 @@ def segment_file(
     """
     segmenter = cached_segmenter(str(model), backend, device, precision)
     paths = output_paths(path, out_dir)
+    peak = peak_threshold if peak_threshold is not None and peak_threshold > threshold else None
     options = {"tiling": tiling, "threshold": threshold, "precision": precision,
-               "read": {k: str(v) for k, v in (read_options or {}).items()}}
+               "read": {k: str(v) for k, v in (read_options or {}).items()}, **({"peak_threshold": peak} if peak else {})}
     signature = _signature(segmenter, options)
     if not overwrite and is_finished(paths, signature, png=png):
         return {"input": str(path), "skipped": True, **{k: str(v) for k, v in paths.items()}}
@@ -87,7 +97,8 @@ def segment_file(
     model_beam = (card.beam_arcsec or {}).get("major")
     work, factor = match_resolution(image, model_pixel_scale=card.pixel_scale_arcsec, model_beam=model_beam)
     provenance = {"model": str(model), "model_sha256": card.sha256, "input": Path(path).name, "tiling": tiling,
-                  "precision": precision, "threshold": threshold, "resample": factor, "signature": signature}
+                  "precision": precision, "threshold": threshold, **({"peak_threshold": peak} if peak else {}),
+                  "resample": factor, "signature": signature}
     header = image_header(image.wcs, beam=image.beam, unit="probability", provenance=provenance)
     # The probability map is written last: its signature marks the outputs as finished.
     with open_image_memmap(paths["prob"], image.shape, np.float32, header) as prob:
@@ -96,16 +107,23 @@ def segment_file(
         else:
             prob[:] = back_to_grid(segmenter(work, tiling=tiling), work.wcs, image)
         with open_image_memmap(paths["mask"], image.shape, np.uint8, header) as mask:
-            fraction = threshold_rows(prob, threshold, out=mask)
+            if peak:
+                kept = island_mask(prob, threshold=threshold, peak_threshold=peak)
+                mask[:] = kept
+                fraction = float(kept.mean())
+                del kept
+            else:
+                fraction = threshold_rows(prob, threshold, out=mask)
         small, step = thumbnail(prob)
         release_pages(prob)
-        write_ds9_polygons(paths["reg"], [p * step for p in mask_polygons(small >= threshold)], image.wcs,
-                           text=f"p>{threshold:g}")
+        small_mask = island_mask(small, threshold=threshold, peak_threshold=peak)
+        write_ds9_polygons(paths["reg"], [p * step for p in mask_polygons(small_mask)], image.wcs,
+                           text=f"p>{threshold:g}" + (f", peak>{peak:g}" if peak else ""))
         if png:
             from ..plots import save_segmentation_figure
 
             save_segmentation_figure(paths["png"], thumbnail(image.data)[0], small, threshold=threshold,
-                                     title=Path(path).name)
+                                     title=Path(path).name, contour=np.where(small_mask, small, 0.0) if peak else None)
             release_pages(image.data)
     return {"input": str(path), "skipped": False, "resample": factor,
             "fraction_above": fraction, **{k: str(v) for k, v in paths.items()}}

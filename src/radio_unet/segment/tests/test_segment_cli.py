@@ -49,6 +49,30 @@ def test_segment_writes_all_outputs_on_the_input_grid(tmp_path, tiny_model, caps
     assert fits.getheader(out / "field.prob.fits")["HIERARCH RUNET THRESHOLD"] == 0.3
 
 
+def test_peak_threshold_keeps_only_islands_that_reach_it(tmp_path, tiny_model):
+    """--peak-threshold: the mask is island_mask of the same probability map; some islands go, some stay."""
+    from scipy import ndimage
+
+    from radio_unet.evaluate import island_mask
+
+    src = _image(tmp_path)
+    assert main(["segment", str(src), "-o", str(tmp_path / "plain"), "--model", str(tiny_model), "--no-png"]) == 0
+    prob = np.nan_to_num(read_image(tmp_path / "plain" / "field.prob.fits").data)
+    threshold = float(np.quantile(prob[3:], 0.7))
+    labels, n = ndimage.label(prob >= threshold, structure=np.ones((3, 3), bool))
+    peaks = np.sort(ndimage.maximum(prob, labels, index=np.arange(1, n + 1)))
+    assert n >= 3 and peaks[0] < peaks[-1]
+    peak = float(np.median(peaks))
+    out = tmp_path / "peak"
+    assert main(["segment", str(src), "-o", str(out), "--model", str(tiny_model), "--threshold", repr(threshold),
+                 "--peak-threshold", repr(peak)]) == 0
+    mask = read_image(out / "field.mask.fits").data > 0
+    np.testing.assert_array_equal(mask, island_mask(prob, threshold=threshold, peak_threshold=peak))
+    assert 0 < mask.sum() < (prob >= threshold).sum()
+    assert fits.getheader(out / "field.prob.fits")["HIERARCH RUNET PEAK_THRESHOLD"] == peak
+    assert "peak>" in (out / "field.reg").read_text() and (out / "field.png").exists()
+
+
 def test_rerun_skips_and_bad_files_do_not_stop_others(tmp_path, tiny_model, capsys):
     """A finished file is skipped on rerun; a bad file is reported in one line and the rest finish."""
     good = _image(tmp_path)
