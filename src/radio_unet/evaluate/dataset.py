@@ -12,7 +12,7 @@ from tqdm.auto import tqdm
 from ..errors import RadioUNetError
 from ..io import RadioImage, read_image
 from .external import external_baseline_maps, resolve_external
-from .metrics import score_map, threshold_baseline
+from .metrics import active_peak, score_map, threshold_baseline
 
 __all__ = ["baseline_maps", "peak_method", "network_rows", "evaluate_image", "card_split_ids", "evaluate_dataset", "summarize"]
 
@@ -106,11 +106,10 @@ def network_rows(
     list of dict
         ``"radio-unet"`` first, then the peak row when asked for.
     """
-    prob = np.nan_to_num(prob)
     rows = [{"method": "radio-unet", **score_map(prob, truth, threshold=threshold, valid=valid)}]
-    if peak_threshold is not None and peak_threshold > threshold:
-        rows.append({"method": peak_method(peak_threshold),
-                     **score_map(prob, truth, threshold=threshold, peak_threshold=peak_threshold, valid=valid)})
+    peak = active_peak(threshold, peak_threshold)
+    if peak is not None:
+        rows.append({"method": peak_method(peak), **score_map(prob, truth, threshold=threshold, peak_threshold=peak, valid=valid)})
     return rows
 
 

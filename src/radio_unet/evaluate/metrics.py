@@ -7,7 +7,8 @@ from scipy import ndimage
 
 from ..stats import robust_rms
 
-__all__ = ["PEAK_THRESHOLD", "mean_iou", "pixel_scores", "source_scores", "threshold_baseline", "island_mask", "score_map"]
+__all__ = ["PEAK_THRESHOLD", "mean_iou", "pixel_scores", "source_scores", "threshold_baseline", "active_peak", "island_mask",
+           "score_map"]
 
 #: Default peak threshold of ``radio-unet evaluate`` and ``demo`` (:func:`island_mask`): islands of the 0.5
 #: mask are kept when their highest probability reaches it. Chosen with the shipped model on 400 simulated
@@ -123,6 +124,11 @@ def threshold_baseline(image: np.ndarray, *, nsigma: float = 3.0, smooth_pixels:
     return (data > nsigma * rms) & np.isfinite(image)
 
 
+def active_peak(threshold: float, peak_threshold: float | None) -> float | None:
+    """``peak_threshold`` when it drops anything (above ``threshold``), else None: the plain mask."""
+    return peak_threshold if peak_threshold is not None and peak_threshold > threshold else None
+
+
 def island_mask(prob: np.ndarray, *, threshold: float = 0.5, peak_threshold: float | None = None) -> np.ndarray:
     """The mask of a probability map: pixels >= ``threshold``, optionally only in islands that peak >= ``peak_threshold``.
 
@@ -147,7 +153,8 @@ def island_mask(prob: np.ndarray, *, threshold: float = 0.5, peak_threshold: flo
     """
     prob = np.nan_to_num(np.asarray(prob, np.float32))
     mask = prob >= threshold
-    if peak_threshold is None or peak_threshold <= threshold:
+    peak_threshold = active_peak(threshold, peak_threshold)
+    if peak_threshold is None:
         return mask
     labels, n = _label(mask)
     if n == 0:

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 from astropy.io import fits
 
-from ..evaluate.metrics import island_mask
+from ..evaluate.metrics import active_peak, island_mask
 from ..io import image_header, open_image_memmap, read_image
 from .load import Segmenter, load_segmenter
 from .regions import mask_polygons, write_ds9_polygons
@@ -75,8 +75,8 @@ def segment_file(
     threshold``; with ``peak_threshold`` (above ``threshold``) only the
     islands of that mask whose highest probability reaches it are kept
     (:func:`radio_unet.evaluate.metrics.island_mask`; the whole map is then
-    labelled in memory, and the regions and picture of images over 4096 px use
-    every n-th pixel). The probability map is the same either way.
+    labelled in memory). The regions and picture of images over 4096 px use
+    every n-th pixel of the mask. The probability map is the same either way.
 
     Returns
     -------
@@ -86,7 +86,7 @@ def segment_file(
     """
     segmenter = cached_segmenter(str(model), backend, device, precision)
     paths = output_paths(path, out_dir)
-    peak = peak_threshold if peak_threshold is not None and peak_threshold > threshold else None
+    peak = active_peak(threshold, peak_threshold)
     options = {"tiling": tiling, "threshold": threshold, "precision": precision,
                "read": {k: str(v) for k, v in (read_options or {}).items()}, **({"peak_threshold": peak} if peak else {})}
     signature = _signature(segmenter, options)
@@ -106,17 +106,18 @@ def segment_file(
             segmenter(work, tiling=tiling, out=prob)
         else:
             prob[:] = back_to_grid(segmenter(work, tiling=tiling), work.wcs, image)
+        small, step = thumbnail(prob)
         with open_image_memmap(paths["mask"], image.shape, np.uint8, header) as mask:
             if peak:
                 kept = island_mask(prob, threshold=threshold, peak_threshold=peak)
                 mask[:] = kept
                 fraction = float(kept.mean())
+                small_mask = kept[::step, ::step].copy()  # the regions and picture follow the written mask
                 del kept
             else:
                 fraction = threshold_rows(prob, threshold, out=mask)
-        small, step = thumbnail(prob)
+                small_mask = small >= threshold
         release_pages(prob)
-        small_mask = island_mask(small, threshold=threshold, peak_threshold=peak)
         write_ds9_polygons(paths["reg"], [p * step for p in mask_polygons(small_mask)], image.wcs,
                            text=f"p>{threshold:g}" + (f", peak>{peak:g}" if peak else ""))
         if png:

@@ -227,11 +227,11 @@ class TrainConfig:
         self.init_model = str(self.init_model)
         _, card = parent_card(self.init_model)
         arch = card.architecture
-        wanted = replace(self.model_config(), name="")
-        if self.model == {"preset": "paper"} or wanted == replace(arch, name=""):
+        wanted, parent = replace(self.model_config(), name=""), replace(arch, name="")
+        if self.model == {"preset": "paper"} or wanted == parent:
             self.model = _model_dict(arch)
-        elif (replace(wanted, base_filters=arch.base_filters) == replace(arch, name="")
-              and wanted.base_filters > arch.base_filters and self.trainable_layers is None):
+        elif (replace(wanted, base_filters=parent.base_filters) == parent
+              and wanted.base_filters > parent.base_filters and self.trainable_layers is None):
             # a wider network grown from the parent (models.widen), every layer trainable
             self.model = _model_dict(replace(arch, base_filters=wanted.base_filters, name="custom"))
         else:
