@@ -12,7 +12,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
-from typing import Sequence
+from typing import Iterable, Sequence
 
 from .. import __version__
 from ..errors import RadioUNetError
@@ -38,8 +38,15 @@ def _module(name: str):
     return importlib.import_module(f"{__name__}.{name}")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Build the argument parser with every subcommand registered."""
+def build_parser(commands: Iterable[str] | None = None) -> argparse.ArgumentParser:
+    """Build the argument parser.
+
+    Parameters
+    ----------
+    commands : iterable of str, optional
+        The subcommands whose options are registered (which imports their
+        modules); default all. Every subcommand is listed either way.
+    """
     parser = argparse.ArgumentParser(
         prog="radio-unet",
         description="Find faint diffuse radio emission (halos, relics, bridges, filaments) in radio images with a U-Net.",
@@ -48,13 +55,18 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, help_text in COMMANDS.items():
         sp = sub.add_parser(name, help=help_text, description=help_text)
-        _module(name).add_arguments(sp)
+        if commands is None or name in commands:
+            _module(name).add_arguments(sp)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # The top-level options take no values, so the first word that is not an option names the subcommand:
+    # only its module is imported (train's pulls in Lightning, seconds that every other command need not pay).
+    command = next((word for word in argv if not word.startswith("-")), None)
+    parser = build_parser([command] if command in COMMANDS else [])
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()

@@ -108,3 +108,13 @@ def test_info_on_real_lotss_cutout(lotss_cutout):
     assert d["unit"] == "Jy/beam"
     hand = _hand_sigma_clipped_std(fits.getdata(lotss_cutout))
     assert abs(d["noise_rms"] / hand - 1) < 0.30
+
+
+def test_a_command_imports_only_its_own_module():
+    """`radio-unet info --help` does not import the training stack (Lightning); `train --help` does."""
+    probe = ("import sys; from radio_unet.cli import main\n"
+             "try:\n    main([{!r}, '--help'])\nexcept SystemExit:\n    pass\n"
+             "print('lightning' in sys.modules, file=sys.stderr)")
+    for command, expected in (("info", "False"), ("train", "True")):
+        done = subprocess.run([sys.executable, "-c", probe.format(command)], capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0 and done.stderr.strip().splitlines()[-1] == expected, done.stderr[-500:]
