@@ -57,7 +57,7 @@ def run(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from ..errors import RadioUNetError
-    from ..evaluate.dataset import card_split_ids, evaluate_dataset, evaluate_image, network_rows, summarize
+    from ..evaluate.dataset import NETWORK, card_split_ids, evaluate_dataset, evaluate_image, network_rows, summarize
     from ..io import read_image
 
     if args.dataset:
@@ -66,7 +66,8 @@ def run(args: argparse.Namespace) -> int:
         segmenter = load_segmenter(args.model, **inference_options(args))
         ids = None if args.split == "all" else card_split_ids(segmenter.card.dataset, args.split, args.dataset)
         scores = evaluate_dataset(args.dataset, predict_image=lambda im: segmenter(im, tiling=args.tiling), ids=ids,
-                                  threshold=args.threshold, peak_threshold=args.peak_threshold, external=args.external)
+                                  threshold=args.threshold, peak_threshold=args.peak_threshold, external=args.external,
+                                  network=f"{NETWORK} tta" if segmenter.tta else NETWORK)
     elif args.pred and args.truth:
         truth = read_image(args.truth).data > 0
         prob = read_image(args.pred).data

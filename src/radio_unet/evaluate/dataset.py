@@ -14,7 +14,7 @@ from ..io import RadioImage, read_image
 from .external import external_baseline_maps, resolve_external
 from .metrics import active_peak, score_map, threshold_baseline
 
-__all__ = ["baseline_maps", "peak_method", "network_rows", "evaluate_image", "card_split_ids", "evaluate_dataset", "summarize"]
+__all__ = ["NETWORK", "baseline_maps", "peak_method", "network_rows", "evaluate_image", "card_split_ids", "evaluate_dataset", "summarize"]
 
 
 def _beam_sigma_pixels(image: RadioImage) -> float:
@@ -76,13 +76,23 @@ def baseline_maps(
     return maps
 
 
-def peak_method(peak_threshold: float) -> str:
+#: Method name of the network's plain mask in the score tables.
+NETWORK = "radio-unet"
+
+
+def peak_method(peak_threshold: float, network: str = NETWORK) -> str:
     """The method name of the network's mask restricted to islands that peak >= ``peak_threshold``."""
-    return f"radio-unet, peak {peak_threshold:g}"
+    return f"{network}, peak {peak_threshold:g}"
 
 
 def network_rows(
-    prob: np.ndarray, truth: np.ndarray, *, threshold: float = 0.5, peak_threshold: float | None = None, valid=None
+    prob: np.ndarray,
+    truth: np.ndarray,
+    *,
+    threshold: float = 0.5,
+    peak_threshold: float | None = None,
+    valid=None,
+    network: str = NETWORK,
 ) -> list[dict]:
     """Score rows of a probability map: the plain mask, and the islands that peak above ``peak_threshold``.
 
@@ -100,16 +110,18 @@ def network_rows(
         probability reaches it (:func:`~radio_unet.evaluate.metrics.island_mask`).
     valid : numpy.ndarray of bool, optional
         Pixels that count.
+    network : str
+        Method name of the plain row (e.g. ``"radio-unet tta"``).
 
     Returns
     -------
     list of dict
-        ``"radio-unet"`` first, then the peak row when asked for.
+        ``network`` first, then the peak row when asked for.
     """
-    rows = [{"method": "radio-unet", **score_map(prob, truth, threshold=threshold, valid=valid)}]
+    rows = [{"method": network, **score_map(prob, truth, threshold=threshold, valid=valid)}]
     peak = active_peak(threshold, peak_threshold)
     if peak is not None:
-        rows.append({"method": peak_method(peak), **score_map(prob, truth, threshold=threshold, peak_threshold=peak, valid=valid)})
+        rows.append({"method": peak_method(peak, network), **score_map(prob, truth, threshold=threshold, peak_threshold=peak, valid=valid)})
     return rows
 
 
@@ -121,6 +133,7 @@ def evaluate_image(
     threshold: float = 0.5,
     peak_threshold: float | None = None,
     external: bool | Sequence[str] | None = True,
+    network: str = NETWORK,
 ) -> list[dict]:
     """Scores of the network (when ``prob`` is given) and of the baselines on one image.
 
@@ -140,6 +153,8 @@ def evaluate_image(
     external : bool or sequence of str or None
         External baselines (see :func:`baseline_maps`); by default every
         installed one. One that fails on this image has no row.
+    network : str
+        Method name of the network's rows (:func:`network_rows`).
 
     Returns
     -------
@@ -149,7 +164,8 @@ def evaluate_image(
         then ``"pybdsf"`` and ``"breizorro"`` when used.
     """
     valid = np.isfinite(observed.data)
-    rows = [] if prob is None else network_rows(prob, truth, threshold=threshold, peak_threshold=peak_threshold, valid=valid)
+    rows = [] if prob is None else network_rows(prob, truth, threshold=threshold, peak_threshold=peak_threshold, valid=valid,
+                                                  network=network)
     for name, mask in baseline_maps(observed, external=external).items():
         rows.append({"method": name, **score_map(mask.astype(np.float32), truth, threshold=0.5, valid=valid)})
     return rows
@@ -207,6 +223,7 @@ def evaluate_dataset(
     threshold: float = 0.5,
     peak_threshold: float | None = None,
     external: bool | Sequence[str] | None = True,
+    network: str = NETWORK,
 ) -> pd.DataFrame:
     """Score every image of a ``radio-unet simulate`` folder.
 
@@ -228,6 +245,8 @@ def evaluate_dataset(
         External baselines (PyBDSF, breizorro; see :func:`baseline_maps`): by
         default every installed one. They are resolved once, before the
         first image, and an image on which one fails has no row for it.
+    network : str
+        Method name of the network's rows (:func:`network_rows`).
 
     Returns
     -------
@@ -247,7 +266,7 @@ def evaluate_dataset(
         truth = read_image(folder / rec["mask"]).data > 0
         prob = predict_image(observed) if predict_image is not None else None
         for row in evaluate_image(prob, observed, truth, threshold=threshold, peak_threshold=peak_threshold,
-                                  external=external):
+                                  external=external, network=network):
             rows.append({"id": rec["id"], **row})
     return pd.DataFrame(rows)
 

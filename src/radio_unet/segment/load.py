@@ -123,10 +123,17 @@ def cached_onnx(model, card, *, precision: str = "32") -> Path:
 
 
 class Segmenter:
-    """A loaded model ready to segment: predictor, normalisation and card."""
+    """A loaded model ready to segment: predictor, normalisation and card.
 
-    def __init__(self, model, card, *, backend: str = "auto", device: str = "cpu", precision: str = "32"):
-        from .predictors import make_predictor
+    With ``tta=True`` every window is predicted in the eight orientations of
+    the square and the probabilities averaged (:func:`.predictors.symmetrized`:
+    8x the work; +0.006 mean IoU for the shipped model on 660 unseen
+    simulated fields, docs/model.md).
+    """
+
+    def __init__(self, model, card, *, backend: str = "auto", device: str = "cpu", precision: str = "32",
+                 tta: bool = False):
+        from .predictors import make_predictor, symmetrized
 
         self.model, self.card = model, card
         self.normalization = Normalization.from_dict(card.normalization)
@@ -137,6 +144,9 @@ class Segmenter:
         self.backend = backend = choose_backend(backend, device=device, precision=precision)
         onnx_path = cached_onnx(model, card, precision=precision) if backend == "onnx" else None
         self.predict = make_predictor(model, backend=backend, device=device, precision=precision, onnx_path=onnx_path)
+        self.tta = bool(tta)
+        if self.tta:
+            self.predict = symmetrized(self.predict)
 
     def __call__(self, image, **options):
         """Probability map of a :class:`~radio_unet.io.RadioImage` (see :func:`segment_image`)."""

@@ -7,9 +7,10 @@ import contextlib
 import numpy as np
 import torch
 
+from ..data.augment import N_DIHEDRAL, dihedral, inverse_dihedral
 from ..errors import RadioUNetError
 
-__all__ = ["TorchPredictor", "make_predictor"]
+__all__ = ["TorchPredictor", "make_predictor", "symmetrized"]
 
 
 class TorchPredictor:
@@ -59,3 +60,40 @@ def make_predictor(model, *, backend: str = "torch", device: str = "cpu", precis
         session = OnnxPredictor(onnx_path)
         return lambda batch: session.predict_proba(np.asarray(batch, np.float32)[:, None])[:, 1]
     raise RadioUNetError(f"unknown backend {backend!r}: use 'torch' or 'onnx'")
+
+
+def symmetrized(predict, *, ops: int = N_DIHEDRAL):
+    """Test-time augmentation: ``predict`` averaged over the symmetries of the square.
+
+    Each batch is flipped and rotated by the first ``ops`` of the eight
+    operations of :mod:`radio_unet.data.augment` (the ones the network was
+    trained with), predicted, brought back, and the probabilities averaged.
+    Costs ``ops`` passes; the result no longer depends on how the image is
+    oriented.
+
+    Parameters
+    ----------
+    predict : callable
+        ``predict(batch (N, H, W)) -> probabilities (N, H, W)``; ``H`` and
+        ``W`` may be swapped by a quarter turn, which a fully convolutional
+        network accepts.
+    ops : int
+        Number of operations, 1 (no augmentation) to 8.
+
+    Returns
+    -------
+    callable
+        A predictor with the same signature.
+    """
+    ops = int(ops)
+    if not 1 <= ops <= N_DIHEDRAL:
+        raise RadioUNetError(f"test-time augmentation takes 1 to {N_DIHEDRAL} symmetries, got {ops}")
+
+    def predict_symmetrized(batch: np.ndarray) -> np.ndarray:
+        total = None
+        for op in range(ops):
+            prob = dihedral(predict(np.ascontiguousarray(dihedral(batch, op))), inverse_dihedral(op))
+            total = prob.astype(np.float32, copy=True) if total is None else np.add(total, prob, out=total)
+        return total / np.float32(ops)
+
+    return predict_symmetrized

@@ -49,9 +49,9 @@ def is_finished(paths: dict[str, Path], signature: str, *, png: bool = True) -> 
 
 
 @lru_cache(maxsize=4)
-def cached_segmenter(model: str, backend: str, device: str, precision: str) -> Segmenter:
+def cached_segmenter(model: str, backend: str, device: str, precision: str, tta: bool = False) -> Segmenter:
     """One loaded model per process (Dask workers reuse it across files)."""
-    return load_segmenter(model, backend=backend, device=device, precision=precision)
+    return load_segmenter(model, backend=backend, device=device, precision=precision, tta=tta)
 
 
 def segment_file(
@@ -65,6 +65,7 @@ def segment_file(
     backend: str = "auto",
     device: str = "cpu",
     precision: str = "32",
+    tta: bool = False,
     read_options: dict | None = None,
     png: bool = True,
     overwrite: bool = False,
@@ -77,6 +78,8 @@ def segment_file(
     (:func:`radio_unet.evaluate.metrics.island_mask`; the whole map is then
     labelled in memory). The regions and picture of images over 4096 px use
     every n-th pixel of the mask. The probability map is the same either way.
+    ``tta`` averages the network over the eight orientations of each window
+    (:class:`~radio_unet.segment.load.Segmenter`).
 
     Returns
     -------
@@ -84,11 +87,12 @@ def segment_file(
         ``input``, output paths, ``skipped`` (already finished), resampling
         factor and the fraction of valid pixels above ``threshold``.
     """
-    segmenter = cached_segmenter(str(model), backend, device, precision)
+    segmenter = cached_segmenter(str(model), backend, device, precision, bool(tta))
     paths = output_paths(path, out_dir)
     peak = active_peak(threshold, peak_threshold)
+    optional = {**({"peak_threshold": peak} if peak else {}), **({"tta": True} if tta else {})}
     options = {"tiling": tiling, "threshold": threshold, "precision": precision,
-               "read": {k: str(v) for k, v in (read_options or {}).items()}, **({"peak_threshold": peak} if peak else {})}
+               "read": {k: str(v) for k, v in (read_options or {}).items()}, **optional}
     signature = _signature(segmenter, options)
     if not overwrite and is_finished(paths, signature, png=png):
         return {"input": str(path), "skipped": True, **{k: str(v) for k, v in paths.items()}}
@@ -97,8 +101,7 @@ def segment_file(
     model_beam = (card.beam_arcsec or {}).get("major")
     work, factor = match_resolution(image, model_pixel_scale=card.pixel_scale_arcsec, model_beam=model_beam)
     provenance = {"model": str(model), "model_sha256": card.sha256, "input": Path(path).name, "tiling": tiling,
-                  "precision": precision, "threshold": threshold, **({"peak_threshold": peak} if peak else {}),
-                  "resample": factor, "signature": signature}
+                  "precision": precision, "threshold": threshold, **optional, "resample": factor, "signature": signature}
     header = image_header(image.wcs, beam=image.beam, unit="probability", provenance=provenance)
     # The probability map is written last: its signature marks the outputs as finished.
     with open_image_memmap(paths["prob"], image.shape, np.float32, header) as prob:

@@ -59,3 +59,27 @@ def test_card_split_must_belong_to_the_scored_folder(tmp_path):
         card_split_ids(card, "val", tmp_path / "lotss512")
     with pytest.raises(RadioUNetError, match="no manifest.csv"):
         card_split_ids(card, "test", tmp_path / "missing")  # not a data set at all: said so
+
+
+def test_dataset_mode_scores_every_image_and_names_tta_rows(tmp_path, capsys):
+    """--dataset with a model: one row per image and method; --tta renames the network's rows."""
+    import torch
+
+    from radio_unet.models import build_model, save_model
+    from radio_unet.simulate import get_preset, simulate_dataset
+
+    data = tmp_path / "sim"
+    simulate_dataset(get_preset("lotss-6as-512").with_overrides(npix=64), 2, data, seed=3, gallery=0)
+    torch.manual_seed(0)
+    model = tmp_path / "tiny.safetensors"
+    save_model(model, build_model({"base_filters": 4, "depth": 2, "dropout": 0.0}).eval(),
+               {"normalization": {"vmin": 1e-10, "vmax": 1e-5, "unit": "Jy/pixel"}})
+    for extra, network in (([], "radio-unet"), (["--tta"], "radio-unet tta")):
+        out = tmp_path / f"ev{len(extra)}"
+        assert main(["evaluate", "--dataset", str(data), "--model", str(model), "--split", "all", "--no-external",
+                     "-o", str(out), *extra]) == 0
+        scores = Table.read(out / "scores.ecsv").to_pandas()
+        assert list(scores["method"].unique()) == [network, f"{network}, peak 0.8", "3sigma", "3sigma_smoothed"]
+        assert scores.groupby("method")["id"].nunique().eq(2).all()
+        assert scores["mean_iou"].between(0, 1).all()
+    assert "radio-unet tta" in capsys.readouterr().out

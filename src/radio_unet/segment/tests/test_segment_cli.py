@@ -89,6 +89,25 @@ def test_rerun_skips_and_bad_files_do_not_stop_others(tmp_path, tiny_model, caps
     assert not list(out.glob("broken*"))
 
 
+def test_tta_averages_orientations_and_is_part_of_the_signature(tmp_path, tiny_model, capsys):
+    """--tta gives another map than the plain run (so a finished plain run is redone), records it, and is
+    skipped on its own rerun."""
+    src = _image(tmp_path, shape=(64, 96))
+    out = tmp_path / "out"
+    args = ["segment", str(src), "-o", str(out), "--model", str(tiny_model), "--no-png"]
+    assert main(args) == 0
+    plain = read_image(out / "field.prob.fits").data
+    capsys.readouterr()
+    assert main(args + ["--tta"]) == 0
+    assert "already done" not in capsys.readouterr().out
+    tta = read_image(out / "field.prob.fits").data
+    assert fits.getheader(out / "field.prob.fits")["HIERARCH RUNET TTA"] is True
+    valid = np.isfinite(plain)
+    assert np.array_equal(valid, np.isfinite(tta)) and np.abs(tta - plain)[valid].max() > 1e-3
+    assert main(args + ["--tta"]) == 0
+    assert "already done" in capsys.readouterr().out
+
+
 def test_unknown_model_is_a_clear_error(tmp_path, capsys):
     """A wrong --model names the problem and the shipped models."""
     assert main(["segment", str(_image(tmp_path)), "--model", "nonexistent", "-o", str(tmp_path)]) == 2

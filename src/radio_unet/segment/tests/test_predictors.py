@@ -1,0 +1,54 @@
+"""Tests of the batch predictors: test-time augmentation over the symmetries of the square."""
+
+import numpy as np
+import pytest
+import torch
+
+from radio_unet.data import N_DIHEDRAL, dihedral
+from radio_unet.errors import RadioUNetError
+from radio_unet.models import build_model
+from radio_unet.segment.predictors import TorchPredictor, symmetrized
+
+
+def tilted(batch: np.ndarray) -> np.ndarray:
+    """A predictor that prefers one orientation: a sigmoid of the input plus a ramp along the last axis."""
+    ramp = np.linspace(-2.0, 2.0, batch.shape[-1], dtype=np.float32)
+    return (1.0 / (1.0 + np.exp(-(batch + ramp)))).astype(np.float32)
+
+
+@pytest.mark.parametrize("shape", [(2, 16, 16), (1, 16, 32)])
+def test_symmetrized_predictor_does_not_depend_on_orientation(shape):
+    """Rotating or flipping the input rotates or flips the output the same way, also for rectangles."""
+    x = np.random.default_rng(0).normal(size=shape).astype(np.float32)
+    predict = symmetrized(tilted)
+    base = predict(x)
+    assert base.shape == x.shape and base.dtype == np.float32
+    assert not np.allclose(tilted(x)[..., ::-1], tilted(x[..., ::-1]), atol=1e-3)  # the raw predictor is not
+    for op in range(N_DIHEDRAL):
+        np.testing.assert_allclose(predict(np.ascontiguousarray(dihedral(x, op))), dihedral(base, op), atol=1e-6)
+
+
+def test_symmetrized_is_the_mean_over_orientations_and_keeps_symmetric_predictors():
+    """One symmetry is the predictor itself; an orientation-free predictor is unchanged by all eight."""
+    x = np.random.default_rng(1).normal(size=(1, 8, 8)).astype(np.float32)
+    np.testing.assert_array_equal(symmetrized(tilted, ops=1)(x), tilted(x))
+    sigmoid = lambda b: (1.0 / (1.0 + np.exp(-b))).astype(np.float32)  # noqa: E731
+    np.testing.assert_allclose(symmetrized(sigmoid)(x), sigmoid(x), atol=1e-6)
+    two = symmetrized(tilted, ops=2)(x)
+    np.testing.assert_allclose(two, 0.5 * (tilted(x) + np.rot90(tilted(np.rot90(x, 1, (-2, -1)).copy()), -1, (-2, -1))),
+                               atol=1e-6)
+
+
+def test_symmetrized_network_is_orientation_free():
+    """A U-Net with random weights, averaged over the eight symmetries, commutes with a quarter turn."""
+    torch.manual_seed(0)
+    predict = symmetrized(TorchPredictor(build_model({"base_filters": 4, "depth": 2, "dropout": 0.0}).eval()))
+    x = np.random.default_rng(2).random((1, 16, 32)).astype(np.float32)
+    np.testing.assert_allclose(predict(np.ascontiguousarray(np.rot90(x, 1, (-2, -1)))), np.rot90(predict(x), 1, (-2, -1)),
+                               atol=1e-5)
+
+
+@pytest.mark.parametrize("ops", [0, 9])
+def test_symmetrized_rejects_impossible_counts(ops):
+    with pytest.raises(RadioUNetError, match="1 to 8"):
+        symmetrized(tilted, ops=ops)
