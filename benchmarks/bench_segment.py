@@ -91,8 +91,12 @@ def main() -> None:
     onnx_paths = {precision: cached_onnx(model, card, precision=precision) for precision in ("32", "int8")}
     max_pixels = window_pixels(card.architecture.base_filters)
     rows = []
-    for backend, precision in (("torch", "32"), ("torch", "bf16"), ("onnx", "32"), ("onnx", "int8")):
-        predict = make_predictor(model, backend=backend, precision=precision, onnx_path=onnx_paths.get(precision))
+    engines = (("torch", "32", False), ("torch", "32", True), ("torch", "bf16", False), ("onnx", "32", False),
+               ("onnx", "int8", False))
+    for backend, precision, compiled in engines:
+        predict = make_predictor(model, backend=backend, precision=precision, onnx_path=onnx_paths.get(precision),
+                                 compile=compiled)
+        engine = f"{backend}-{precision}" + ("-compiled" if compiled else "")
         times, computed = {}, {}
         for tiling in ("window", "paper"):
             def run(tiling=tiling, predict=predict):
@@ -106,8 +110,8 @@ def main() -> None:
             computed[tiling] = sum(seen)
         for tiling in ("window", "paper"):
             gflops = flops_px * computed[tiling] / times[tiling] / 1e9
-            rows.append((f"{backend}-{precision}", tiling, times[tiling], gflops, peaks[precision] / gflops))
-        rows.append((f"{backend}-{precision}", "paper/window", times["paper"] / times["window"], float("nan"), float("nan")))
+            rows.append((engine, tiling, times[tiling], gflops, peaks[precision] / gflops))
+        rows.append((engine, "paper/window", times["paper"] / times["window"], float("nan"), float("nan")))
     lines = [
         "# Benchmark: segmentation of one image",
         "",
@@ -121,6 +125,8 @@ def main() -> None:
         f"int8 {peaks['int8']:.0f} GOP/s (`torch._int_mm`); the int8 rows count GOP/s against the int8 peak",
         "- onnx-int8: static int8 quantisation (ONNX Runtime QDQ, per-channel weights, uint8 activations) calibrated "
         "on 6 simulated fields (`radio_unet.segment.load.calibration_images`)",
+        "- torch rows run the network with its batch norms folded into the convolutions (`fold_batch_norm`); "
+        "-compiled: through `torch.compile` (`--compile`; compilation in the untimed warm-up call)",
         f"- pixels through the network: window {computed['window'] / args.npix**2:.2f}x the image "
         f"(automatic windows of at most {max_pixels / 1e6:.1f} Mpx, 128 px margins between windows, no mirror padding "
         f"at the border beyond a multiple of 16), paper {computed['paper'] / args.npix**2:.2f}x (192 tiles at stride 96)",

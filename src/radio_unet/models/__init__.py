@@ -10,6 +10,7 @@ Examples
 
 from .card import CARD_FORMAT, ModelCard, software_versions
 from .export import OnnxPredictor, export_onnx, onnx_predict_proba
+from .fold import fold_batch_norm
 from .quantize import quantize_onnx
 from .serialize import CARD_NAME, WEIGHTS_NAME, load_model, model_paths, read_card, save_model, sha256_file
 from .unet import PRESETS, RadioUNet, UNetConfig, build_model, parameter_count
@@ -36,4 +37,5 @@ __all__ = [
     "onnx_predict_proba",
     "quantize_onnx",
     "widen",
+    "fold_batch_norm",
 ]

@@ -37,15 +37,17 @@ def resolve_model(name_or_path: str | Path) -> Path:
 PRECISIONS = {"torch": ("32", "bf16"), "onnx": ("32", "int8")}
 
 
-def choose_backend(backend: str, *, device: str = "cpu", precision: str = "32") -> str:
+def choose_backend(backend: str, *, device: str = "cpu", precision: str = "32", compile: bool = False) -> str:
     """The backend that runs ``precision`` on ``device``.
 
     ``auto``: ONNX Runtime for float32 and int8 on a CPU (the fastest there),
-    PyTorch otherwise (GPU, bf16). An explicit backend is checked against the
-    precision.
+    PyTorch otherwise (GPU, bf16, or ``compile``: :func:`torch.compile`). An
+    explicit backend is checked against the precision and ``compile``.
     """
+    if compile and backend == "onnx":
+        raise RadioUNetError("--compile runs the PyTorch backend, not onnx: use --backend torch (or auto)")
     if backend == "auto":
-        on_cpu = str(device) == "cpu" and precision in PRECISIONS["onnx"]
+        on_cpu = str(device) == "cpu" and precision in PRECISIONS["onnx"] and not compile
         backend = "onnx" if on_cpu and importlib.util.find_spec("onnxruntime") else "torch"
     if backend not in PRECISIONS:
         raise RadioUNetError(f"unknown backend {backend!r}: use 'auto', 'torch' or 'onnx'")
@@ -128,11 +130,12 @@ class Segmenter:
     With ``tta=True`` every window is predicted in the eight orientations of
     the square and the probabilities averaged (:func:`.predictors.symmetrized`:
     8x the work; +0.006 mean IoU for the shipped model on 660 unseen
-    simulated fields, docs/model.md).
+    simulated fields, docs/model.md). ``compile=True`` runs the PyTorch
+    backend through :func:`torch.compile` (:class:`.predictors.TorchPredictor`).
     """
 
     def __init__(self, model, card, *, backend: str = "auto", device: str = "cpu", precision: str = "32",
-                 tta: bool = False):
+                 tta: bool = False, compile: bool = False):
         from .predictors import make_predictor, symmetrized
 
         self.model, self.card = model, card
@@ -141,9 +144,10 @@ class Segmenter:
         from .engine import window_pixels
 
         self.max_pixels = window_pixels(card.architecture.base_filters)
-        self.backend = backend = choose_backend(backend, device=device, precision=precision)
+        self.backend = backend = choose_backend(backend, device=device, precision=precision, compile=compile)
         onnx_path = cached_onnx(model, card, precision=precision) if backend == "onnx" else None
-        self.predict = make_predictor(model, backend=backend, device=device, precision=precision, onnx_path=onnx_path)
+        self.predict = make_predictor(model, backend=backend, device=device, precision=precision, onnx_path=onnx_path,
+                                      compile=compile)
         self.tta = bool(tta)
         if self.tta:
             self.predict = symmetrized(self.predict)

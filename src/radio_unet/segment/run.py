@@ -49,9 +49,10 @@ def is_finished(paths: dict[str, Path], signature: str, *, png: bool = True) -> 
 
 
 @lru_cache(maxsize=4)
-def cached_segmenter(model: str, backend: str, device: str, precision: str, tta: bool = False) -> Segmenter:
+def cached_segmenter(model: str, backend: str, device: str, precision: str, tta: bool = False,
+                     compile: bool = False) -> Segmenter:
     """One loaded model per process (Dask workers reuse it across files)."""
-    return load_segmenter(model, backend=backend, device=device, precision=precision, tta=tta)
+    return load_segmenter(model, backend=backend, device=device, precision=precision, tta=tta, compile=compile)
 
 
 def segment_file(
@@ -66,6 +67,7 @@ def segment_file(
     device: str = "cpu",
     precision: str = "32",
     tta: bool = False,
+    compile: bool = False,
     read_options: dict | None = None,
     png: bool = True,
     overwrite: bool = False,
@@ -79,6 +81,7 @@ def segment_file(
     labelled in memory). The regions and picture of images over 4096 px use
     every n-th pixel of the mask. The probability map is the same either way.
     ``tta`` averages the network over the eight orientations of each window
+    and ``compile`` runs it through :func:`torch.compile`
     (:class:`~radio_unet.segment.load.Segmenter`).
 
     Returns
@@ -87,7 +90,7 @@ def segment_file(
         ``input``, output paths, ``skipped`` (already finished), resampling
         factor and the fraction of valid pixels above ``threshold``.
     """
-    segmenter = cached_segmenter(str(model), backend, device, precision, bool(tta))
+    segmenter = cached_segmenter(str(model), backend, device, precision, bool(tta), bool(compile))
     paths = output_paths(path, out_dir)
     peak = active_peak(threshold, peak_threshold)
     optional = {**({"peak_threshold": peak} if peak else {}), **({"tta": True} if tta else {})}

@@ -1,4 +1,6 @@
-"""Tests of the batch predictors: test-time augmentation over the symmetries of the square."""
+"""Tests of the batch predictors: batch norms folded, torch.compile, test-time augmentation."""
+
+import shutil
 
 import numpy as np
 import pytest
@@ -52,3 +54,36 @@ def test_symmetrized_network_is_orientation_free():
 def test_symmetrized_rejects_impossible_counts(ops):
     with pytest.raises(RadioUNetError, match="1 to 8"):
         symmetrized(tilted, ops=ops)
+
+
+def test_torch_predictor_runs_a_folded_copy_and_leaves_the_model_alone():
+    """The predictor's network has no batch norms left, gives the model's probabilities, and the model is unchanged."""
+    from torch import nn
+
+    torch.manual_seed(0)
+    model = build_model({"base_filters": 4, "depth": 2, "dropout": 0.0}).eval()
+    predictor = TorchPredictor(model)
+    assert not any(isinstance(m, nn.BatchNorm2d) for m in predictor.model.modules())
+    assert any(isinstance(m, nn.BatchNorm2d) for m in model.modules())
+    x = np.random.default_rng(3).random((2, 16, 32)).astype(np.float32)
+    with torch.no_grad():
+        expected = torch.softmax(model(torch.from_numpy(x)[:, None]), 1)[:, 1].numpy()
+    np.testing.assert_allclose(predictor(x), expected, atol=1e-5)
+
+
+@pytest.mark.skipif(not (shutil.which("c++") or shutil.which("g++")), reason="torch.compile on a CPU needs a C++ compiler")
+def test_compiled_predictor_gives_the_same_probabilities():
+    """--compile (torch.compile) changes the speed, not the result."""
+    torch.manual_seed(0)
+    model = build_model({"base_filters": 4, "depth": 2, "dropout": 0.0}).eval()
+    x = np.random.default_rng(4).random((1, 32, 32)).astype(np.float32)
+    np.testing.assert_allclose(TorchPredictor(model, compile=True)(x), TorchPredictor(model)(x), atol=1e-5)
+
+
+def test_compile_picks_the_torch_backend():
+    """auto chooses PyTorch when compiling; ONNX Runtime cannot compile and says so."""
+    from radio_unet.segment.load import choose_backend
+
+    assert choose_backend("auto", compile=True) == "torch"
+    with pytest.raises(RadioUNetError, match="--compile runs the PyTorch backend"):
+        choose_backend("onnx", compile=True)
