@@ -49,7 +49,8 @@ def add_inference_options(parser: argparse.ArgumentParser) -> None:
                              "each window (8x the work; a little more accurate)")
     parser.add_argument("--compile", action="store_true",
                         help="run the PyTorch backend through torch.compile: the first window of each shape is "
-                             "compiled (about 30 s on a CPU, which needs a C++ compiler), the rest run faster")
+                             "compiled (about 30 s on a CPU, which needs a C++ compiler; with --tta a non-square "
+                             "window has two shapes), the rest run faster")
 
 
 def inference_options(args: argparse.Namespace) -> dict:

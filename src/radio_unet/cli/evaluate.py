@@ -57,7 +57,8 @@ def run(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from ..errors import RadioUNetError
-    from ..evaluate.dataset import NETWORK, card_split_ids, evaluate_dataset, evaluate_image, network_rows, summarize
+    from ..evaluate.dataset import (card_split_ids, evaluate_dataset, evaluate_image, network_method, network_rows,
+                                    summarize)
     from ..io import read_image
 
     if args.dataset:
@@ -67,17 +68,19 @@ def run(args: argparse.Namespace) -> int:
         ids = None if args.split == "all" else card_split_ids(segmenter.card.dataset, args.split, args.dataset)
         scores = evaluate_dataset(args.dataset, predict_image=lambda im: segmenter(im, tiling=args.tiling), ids=ids,
                                   threshold=args.threshold, peak_threshold=args.peak_threshold, external=args.external,
-                                  network=f"{NETWORK} tta" if segmenter.tta else NETWORK)
+                                  network=network_method(segmenter.tta))
     elif args.pred and args.truth:
         truth = read_image(args.truth).data > 0
-        prob = read_image(args.pred).data
+        pred = read_image(args.pred)
+        prob, network = pred.data, network_method(bool(pred.header.get("HIERARCH RUNET TTA", False)))
         if prob.shape != truth.shape:
             raise RadioUNetError(f"{args.pred}: shape {prob.shape} differs from the truth {args.truth} {truth.shape}")
         if args.image:
             rows = evaluate_image(prob, read_image(args.image), truth, threshold=args.threshold,
-                                  peak_threshold=args.peak_threshold, external=args.external)
+                                  peak_threshold=args.peak_threshold, external=args.external, network=network)
         else:
-            rows = network_rows(prob, truth, threshold=args.threshold, peak_threshold=args.peak_threshold)
+            rows = network_rows(prob, truth, threshold=args.threshold, peak_threshold=args.peak_threshold,
+                                network=network)
         scores = pd.DataFrame([{"id": Path(args.pred).name, **r} for r in rows])
     else:
         raise RadioUNetError("give --pred and --truth (one map) or --dataset (a simulated data set)")

@@ -14,7 +14,7 @@ from ..io import RadioImage, read_image
 from .external import external_baseline_maps, resolve_external
 from .metrics import active_peak, score_map, threshold_baseline
 
-__all__ = ["NETWORK", "baseline_maps", "peak_method", "network_rows", "evaluate_image", "card_split_ids", "evaluate_dataset", "summarize"]
+__all__ = ["NETWORK", "network_method", "baseline_maps", "peak_method", "network_rows", "evaluate_image", "card_split_ids", "evaluate_dataset", "summarize"]
 
 
 def _beam_sigma_pixels(image: RadioImage) -> float:
@@ -80,6 +80,11 @@ def baseline_maps(
 NETWORK = "radio-unet"
 
 
+def network_method(tta: bool = False) -> str:
+    """The method name of the network's rows: ``radio-unet``, or ``radio-unet tta`` for test-time augmentation."""
+    return f"{NETWORK} tta" if tta else NETWORK
+
+
 def peak_method(peak_threshold: float, network: str = NETWORK) -> str:
     """The method name of the network's mask restricted to islands that peak >= ``peak_threshold``."""
     return f"{network}, peak {peak_threshold:g}"
@@ -105,8 +110,8 @@ def network_rows(
     threshold : float
         Probability threshold of the mask (0.5: the paper's eq. 5 mask).
     peak_threshold : float, optional
-        With a value above ``threshold``, a second row, method ``"radio-unet,
-        peak P"``, scores only the islands of that mask whose highest
+        With a value above ``threshold``, a second row, method ``"<network>,
+        peak P"`` (:func:`peak_method`), scores only the islands of that mask whose highest
         probability reaches it (:func:`~radio_unet.evaluate.metrics.island_mask`).
     valid : numpy.ndarray of bool, optional
         Pixels that count.
@@ -159,8 +164,8 @@ def evaluate_image(
     Returns
     -------
     list of dict
-        One row per method: ``"radio-unet"`` (with ``prob``; and ``"radio-unet,
-        peak P"`` with ``peak_threshold``), ``"3sigma"``, ``"3sigma_smoothed"``,
+        One row per method: ``network`` (with ``prob``; and ``"<network>, peak
+        P"`` with ``peak_threshold``), ``"3sigma"``, ``"3sigma_smoothed"``,
         then ``"pybdsf"`` and ``"breizorro"`` when used.
     """
     valid = np.isfinite(observed.data)

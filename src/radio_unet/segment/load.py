@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
 from pathlib import Path
 
 from ..data.normalize import Normalization
 from ..errors import RadioUNetError
 
-__all__ = ["SHIPPED_DIR", "PRECISIONS", "shipped_models", "resolve_model", "choose_backend", "cache_dir",
+__all__ = ["SHIPPED_DIR", "PRECISIONS", "shipped_models", "resolve_model", "choose_backend", "check_compile", "cache_dir",
            "calibration_images", "cached_onnx", "Segmenter", "load_segmenter"]
 
 #: Folder of the models shipped inside the package (``<name>.safetensors`` + ``<name>.json``).
@@ -44,8 +45,8 @@ def choose_backend(backend: str, *, device: str = "cpu", precision: str = "32", 
     PyTorch otherwise (GPU, bf16, or ``compile``: :func:`torch.compile`). An
     explicit backend is checked against the precision and ``compile``.
     """
-    if compile and backend == "onnx":
-        raise RadioUNetError("--compile runs the PyTorch backend, not onnx: use --backend torch (or auto)")
+    if compile:
+        check_compile(backend, device=device, precision=precision)
     if backend == "auto":
         on_cpu = str(device) == "cpu" and precision in PRECISIONS["onnx"] and not compile
         backend = "onnx" if on_cpu and importlib.util.find_spec("onnxruntime") else "torch"
@@ -55,6 +56,22 @@ def choose_backend(backend: str, *, device: str = "cpu", precision: str = "32", 
         runs = ", ".join(f"{b}: {'/'.join(p)}" for b, p in PRECISIONS.items())
         raise RadioUNetError(f"precision {precision!r} does not run on the {backend} backend ({runs})")
     return backend
+
+
+def check_compile(backend: str, *, device: str = "cpu", precision: str = "32") -> None:
+    """Raise a clear error unless ``--compile`` (:func:`torch.compile`, PyTorch only) can run here.
+
+    On a CPU, TorchInductor builds C++ kernels and needs a compiler (``$CXX``,
+    ``g++``, ``c++`` or ``clang++``); without one it would fail only at the
+    first window.
+    """
+    if backend == "onnx":
+        raise RadioUNetError("--compile runs the PyTorch backend, not onnx: use --backend torch (or auto)")
+    if precision not in PRECISIONS["torch"]:
+        raise RadioUNetError(f"--compile runs the PyTorch backend, which runs precision 32 or bf16, not {precision}")
+    compilers = [os.environ.get("CXX"), "g++", "c++", "clang++"]
+    if str(device) == "cpu" and not any(c and shutil.which(c) for c in compilers):
+        raise RadioUNetError("--compile on a CPU needs a C++ compiler (g++ or clang++, or $CXX); none was found")
 
 
 def cache_dir() -> Path:

@@ -47,7 +47,8 @@ class TorchPredictor:
             raise RadioUNetError("--device cuda asked for, but PyTorch sees no CUDA GPU here")
         self.device = torch.device(device)
         self.model = fold_batch_norm(model).to(self.device).to(memory_format=torch.channels_last)
-        if compile:
+        self.compiled = bool(compile)
+        if self.compiled:
             self.model = torch.compile(self.model)
         self.precision = precision
         self.channel = channel
@@ -59,15 +60,29 @@ class TorchPredictor:
             torch.autocast(self.device.type, dtype=torch.bfloat16) if self.precision == "bf16" else contextlib.nullcontext()
         )
         with torch.inference_mode(), autocast:
-            logits = self.model(x)
+            logits = self._forward(x)
         prob = torch.softmax(logits.float(), dim=1)[:, self.channel]
         return prob.cpu().numpy()
+
+    def _forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.compiled:
+            return self.model(x)
+        try:  # compilation happens here, at the first batch of each shape
+            return self.model(x)
+        except Exception as exc:
+            first = (str(exc).strip().splitlines() or [""])[0][:200]
+            raise RadioUNetError(f"the network compiled with --compile failed ({type(exc).__name__}: {first}); "
+                                 "run without --compile") from exc
 
 
 def make_predictor(model, *, backend: str = "torch", device: str = "cpu", precision: str = "32", onnx_path=None,
                    compile: bool = False):
     """A predictor for ``backend`` ``torch`` (a model; ``compile``: see :class:`TorchPredictor`) or ``onnx`` (an
-    exported file; ``compile`` does not apply, :func:`~radio_unet.segment.load.choose_backend` checks it)."""
+    exported file; ``compile`` is refused there, see :func:`~radio_unet.segment.load.check_compile`)."""
+    if compile:
+        from .load import check_compile
+
+        check_compile(backend, device=device, precision=precision)
     if backend == "torch":
         return TorchPredictor(model, device=device, precision=precision, compile=compile)
     if backend == "onnx":
@@ -110,6 +125,7 @@ def symmetrized(predict, *, ops: int = N_DIHEDRAL):
         for op in range(ops):
             prob = dihedral(predict(np.ascontiguousarray(dihedral(batch, op))), inverse_dihedral(op))
             total = prob.astype(np.float32, copy=True) if total is None else np.add(total, prob, out=total)
-        return total / np.float32(ops)
+        total /= np.float32(ops)
+        return total
 
     return predict_symmetrized

@@ -80,10 +80,34 @@ def test_compiled_predictor_gives_the_same_probabilities():
     np.testing.assert_allclose(TorchPredictor(model, compile=True)(x), TorchPredictor(model)(x), atol=1e-5)
 
 
-def test_compile_picks_the_torch_backend():
-    """auto chooses PyTorch when compiling; ONNX Runtime cannot compile and says so."""
+def test_compile_picks_the_torch_backend_or_says_why_it_cannot(monkeypatch):
+    """auto chooses PyTorch when compiling; ONNX Runtime, int8 and a CPU without a C++ compiler are clear errors."""
     from radio_unet.segment.load import choose_backend
+    from radio_unet.segment.predictors import make_predictor
 
+    monkeypatch.setattr(shutil, "which", lambda name: f"/usr/bin/{name}")
     assert choose_backend("auto", compile=True) == "torch"
-    with pytest.raises(RadioUNetError, match="--compile runs the PyTorch backend"):
+    with pytest.raises(RadioUNetError, match="--compile runs the PyTorch backend, not onnx"):
         choose_backend("onnx", compile=True)
+    with pytest.raises(RadioUNetError, match="not onnx"):
+        make_predictor(None, backend="onnx", compile=True)
+    with pytest.raises(RadioUNetError, match="32 or bf16, not int8"):
+        choose_backend("auto", precision="int8", compile=True)
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.delenv("CXX", raising=False)
+    with pytest.raises(RadioUNetError, match=r"needs a C\+\+ compiler"):
+        choose_backend("auto", compile=True)
+    assert choose_backend("auto", device="cuda", compile=True) == "torch"
+
+
+def test_a_failing_compiled_network_is_a_clear_error(monkeypatch):
+    """An error inside the compiled network (e.g. the compiler breaking at the first batch) names --compile."""
+    def broken_compile(model):
+        def fail(x):
+            raise RuntimeError("C++ compile error\nmore detail")
+        return fail
+
+    monkeypatch.setattr(torch, "compile", broken_compile)
+    predictor = TorchPredictor(build_model({"base_filters": 4, "depth": 2, "dropout": 0.0}).eval(), compile=True)
+    with pytest.raises(RadioUNetError, match=r"compiled with --compile failed \(RuntimeError: C\+\+ compile error\)"):
+        predictor(np.zeros((1, 16, 16), np.float32))

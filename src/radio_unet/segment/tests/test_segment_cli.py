@@ -106,6 +106,20 @@ def test_tta_averages_orientations_and_is_part_of_the_signature(tmp_path, tiny_m
     assert np.array_equal(valid, np.isfinite(tta)) and np.abs(tta - plain)[valid].max() > 1e-3
     assert main(args + ["--tta"]) == 0
     assert "already done" in capsys.readouterr().out
+    # evaluate names the rows of a map made with --tta after it
+    assert main(["evaluate", "--pred", str(out / "field.prob.fits"), "--truth", str(out / "field.mask.fits")]) == 0
+    assert "radio-unet tta" in capsys.readouterr().out
+
+
+def test_compile_reaches_the_network(tmp_path, tiny_model, monkeypatch):
+    """--compile hands the PyTorch network to torch.compile (a stand-in here) and the outputs are written."""
+    calls = []
+    monkeypatch.setattr(torch, "compile", lambda model: calls.append(model) or model)
+    monkeypatch.setattr("shutil.which", lambda name: f"/usr/bin/{name}")
+    src = _image(tmp_path)
+    assert main(["segment", str(src), "-o", str(tmp_path / "out"), "--model", str(tiny_model), "--no-png",
+                 "--compile"]) == 0
+    assert len(calls) == 1 and (tmp_path / "out" / "field.prob.fits").exists()
 
 
 def test_unknown_model_is_a_clear_error(tmp_path, capsys):
