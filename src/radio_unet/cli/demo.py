@@ -27,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
     """Simulate, segment, score and draw one field."""
     import numpy as np
 
-    from ..evaluate.dataset import evaluate_image, peak_method
+    from ..evaluate.dataset import NETWORK, evaluate_image, peak_method
     from ..evaluate.metrics import PEAK_THRESHOLD
     from ..io import read_image, write_image
     from ..plots.segmentation import save_segmentation_figure
@@ -53,11 +53,11 @@ def run(args: argparse.Namespace) -> int:
     print(f"simulated a {args.npix}x{args.npix} LoTSS-like field (noise {record['noise_rms_jy_beam'] * 1e6:.0f} uJy/beam, "
           f"beam {record['bmaj_arcsec']:.1f}\") in {t_sim:.1f} s; segmented in {t_seg:.1f} s")
     peak = peak_method(PEAK_THRESHOLD)
-    print(f"mean IoU (paper eq. 5): radio-unet {rows['radio-unet']['mean_iou']:.3f} "
+    print(f"mean IoU (paper eq. 5): radio-unet {rows[NETWORK]['mean_iou']:.3f} "
           f"(islands peaking >= {PEAK_THRESHOLD:g}: {rows[peak]['mean_iou']:.3f})   "
           f"3-sigma threshold {rows['3sigma']['mean_iou']:.3f}")
     pr = {m: "/".join("n/a" if np.isnan(rows[m][k]) else f"{rows[m][k]:.2f}" for k in ("source_precision", "source_recall"))
-          for m in ("radio-unet", "3sigma")}
-    print(f"source precision/recall (>10 px): radio-unet {pr['radio-unet']}   3-sigma {pr['3sigma']}")
+          for m in (NETWORK, "3sigma")}
+    print(f"source precision/recall (>10 px): radio-unet {pr[NETWORK]}   3-sigma {pr['3sigma']}")
     print(f"wrote {prob_path} and {png}")
     return 0
