@@ -4,9 +4,10 @@ Two schemes:
 
 ``window`` (default)
     Large windows (as large as a memory budget allows) with a margin at least
-    the network's receptive reach between neighbours and the paper's 48-pixel
-    mirror padding at the image border; the margins are cropped, so each pixel
-    is computed about once and the result equals a whole-image pass.
+    the network's receptive reach between neighbours, cropped after
+    prediction, so each pixel is computed about once and the result equals a
+    whole-image pass; the image border reaches the network as it is (``edge``
+    0, see :func:`window_inference`) or mirrored.
 ``paper``
     The paper's scheme: 192x192 tiles at stride 96, keeping the central
     96x96 of each tile, so every pixel is computed about four times.
