@@ -27,7 +27,8 @@ def test_card_records_how_it_was_made():
     strict=True,
     reason="known gap (issue 5): the shipped model's probabilities depend on context beyond the 48 px that the "
     "paper's tiling keeps around each tile centre; measured 93.8% of pixels within 0.02 (94.5% inside, 87.8% within "
-    "48 px of the border, where window tiling gives the network the image border and paper tiling mirrors), not 99.9%",
+    "48 px of the border, where window tiling gives the network the image border and paper tiling mirrors), not 99.9%; "
+    "fine-tuning for agreement costs mean IoU (benchmarks/results/tiling_consistency.md, docs/model.md)",
 )
 def test_window_and_paper_tiling_agree_on_a_2000px_field(tmp_path):
     """window and paper tiling agree within 0.02 in probability on 99.9% of the valid pixels of a 2000x2000 field."""
