@@ -53,8 +53,9 @@ import torch
 from _report import prepend_report  # benchmarks/, the script's folder
 
 ROOT = Path(__file__).resolve().parents[1]
-#: Paper tiling: tile and kept centre (pixels); the context kept around the centre is their half difference.
+#: Paper tiling: tile and kept centre (pixels), and the context a kept pixel sees at least.
 TILE, STRIDE = 192, 96
+CONTEXT = (TILE - STRIDE) // 2
 
 
 def agreement(segmenter, image, mask) -> dict[str, float]:
@@ -63,11 +64,10 @@ def agreement(segmenter, image, mask) -> dict[str, float]:
 
     window = segmenter(image, tiling="window")
     paper = segmenter(image, tiling="paper")
-    mirrored = segmenter(image, tiling="window", edge=(TILE - STRIDE) // 2)
+    mirrored = segmenter(image, tiling="window", edge=CONTEXT)
     valid = np.isfinite(image.data)
     inner = np.zeros_like(valid)
-    k = (TILE - STRIDE) // 2
-    inner[k:-k, k:-k] = True
+    inner[CONTEXT:-CONTEXT, CONTEXT:-CONTEXT] = True
     close = np.abs(window - paper) <= 0.02
     return {
         "agree": float(close[valid].mean()),
@@ -81,7 +81,7 @@ def consistency_loss(model, teacher, x, y, *, mode: str, weight: float) -> torch
     """The fine-tuning loss of one batch of tiles ``x`` (N, 1, S, S) with masks ``y``; see the module docstring."""
     from radio_unet.train.module import cross_entropy, soft_dice_loss
 
-    c0, k = (x.shape[-1] - TILE) // 2, (TILE - STRIDE) // 2
+    c0, k = (x.shape[-1] - TILE) // 2, CONTEXT
     big = model(x)
     small = model(x[..., c0 : c0 + TILE, c0 : c0 + TILE])
     centre = slice(c0 + k, c0 + TILE - k)
