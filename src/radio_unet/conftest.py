@@ -102,6 +102,22 @@ def lotss_cutout() -> Path:
     return LOTSS_CUTOUT
 
 
+@pytest.fixture(scope="session")
+def tiny_classifier(tmp_path_factory) -> Path:
+    """A base-4, depth-2, 8-class U-Net (the classes of the label maps) with random weights, noise-relative input,
+    trained for 2"/px and a 6" beam."""
+    import torch
+
+    from radio_unet.models import build_model, save_model
+
+    torch.manual_seed(1)
+    model = build_model({"base_filters": 4, "depth": 2, "dropout": 0.0, "n_classes": 8})
+    path = tmp_path_factory.mktemp("classifier") / "tiny8.safetensors"
+    save_model(path, model.eval(), {"normalization": {"kind": "snr"}, "pixel_scale_arcsec": 2.0,
+                                    "beam_arcsec": {"major": 6.0, "minor": 6.0, "pa": 0.0}})
+    return path
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _private_cache(tmp_path_factory):
     """ONNX exports and other derived files go to a temporary cache, never the user's ~/.cache."""

@@ -42,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     t_sim = time.perf_counter() - start
     observed = read_image(out / record["image"])
     truth = read_image(out / record["mask"]).data > 0
-    prob = segmenter(observed)
+    prob = segmenter.diffuse(segmenter(observed))
     t_seg = time.perf_counter() - start - t_sim
     prob_path = write_image(
         out / "demo.prob.fits", prob.astype(np.float32), wcs=observed.wcs, beam=observed.beam,

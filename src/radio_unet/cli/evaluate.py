@@ -68,7 +68,8 @@ def run(args: argparse.Namespace) -> int:
         ids = None if args.split == "all" else card_split_ids(segmenter.card.dataset, args.split, args.dataset)
         scores = evaluate_dataset(args.dataset, predict_image=lambda im: segmenter(im, tiling=args.tiling), ids=ids,
                                   threshold=args.threshold, peak_threshold=args.peak_threshold, external=args.external,
-                                  network=network_method(segmenter.tta))
+                                  network=network_method(segmenter.tta),
+                                  diffuse_channels=segmenter.card.diffuse_channels() if segmenter.multiclass else None)
     elif args.pred and args.truth:
         truth = read_image(args.truth).data > 0
         pred = read_image(args.pred)
@@ -88,4 +89,41 @@ def run(args: argparse.Namespace) -> int:
     with pd.option_context("display.width", 160, "display.max_columns", 20, "display.precision", 3):
         print(summary[["method", "images", "mean_iou", "pixel_precision", "pixel_recall", "source_precision", "source_recall"]].to_string(index=False))
     _write_tables(scores, summary, args.out)
+    if "confusion" in scores.attrs:
+        _report_classes(scores.attrs["confusion"], segmenter.classes, args.out)
     return 0
+
+
+def class_tables(confusion, names):
+    """Per-class IoU and the confusion matrix (rows: true class, columns: predicted) as pandas tables."""
+    import numpy as np
+    import pandas as pd
+
+    from ..evaluate.metrics import class_iou
+
+    confusion = np.asarray(confusion)
+    per_class = pd.DataFrame({"class": list(names), "iou": class_iou(confusion), "true_pixels": confusion.sum(axis=1),
+                              "predicted_pixels": confusion.sum(axis=0)})
+    matrix = pd.DataFrame(confusion, columns=list(names))
+    matrix.insert(0, "true class", list(names))
+    return per_class, matrix
+
+
+def _report_classes(confusion, names, out) -> None:
+    """Print and write (``class_iou.ecsv``, ``confusion.ecsv``) the per-class IoU and confusion matrix."""
+    import pandas as pd
+
+    per_class, matrix = class_tables(confusion, names)
+    with pd.option_context("display.width", 200, "display.max_columns", 20, "display.precision", 3):
+        print("\nper-class IoU (arg-max class map against the label maps, valid pixels of all images):")
+        print(per_class.to_string(index=False))
+        print("\nconfusion matrix (rows: true class, columns: predicted class; pixels):")
+        print(matrix.to_string(index=False))
+    if out:
+        from astropy.table import Table
+
+        from ..io.atomic import atomic_path
+
+        for name, frame in (("class_iou.ecsv", per_class), ("confusion.ecsv", matrix)):
+            with atomic_path(Path(out) / name) as tmp:
+                Table.from_pandas(frame).write(tmp, format="ascii.ecsv")

@@ -24,12 +24,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="image: PSF convolution + weight-shaped noise (fast); visibility: ducc0 predict/image (slow, with gain errors)",
     )
     parser.add_argument("--npix", type=int, help="override the preset's image size (pixels)")
+    parser.add_argument("--pixel-scale", type=float, metavar="ARCSEC",
+                        help="override the preset's pixel size (arcsec), e.g. to match --background images")
     parser.add_argument(
         "--workers", type=int, default=1,
         help=f"parallel worker processes on a local Dask cluster (this machine has {os.cpu_count()} cores)",
     )
     parser.add_argument("--scheduler", help="address of an existing Dask scheduler (e.g. on SLURM via dask-jobqueue)")
     parser.add_argument("--gallery", type=int, default=4, help="images shown in gallery.png (0: none)")
+    parser.add_argument(
+        "--background", metavar="FITS_OR_DIR",
+        help="observe the sky models into real images instead of simulated noise: random cut-outs of these blank "
+             "fields or residual maps (a FITS file, a folder or a glob; Jy/beam, the preset's pixel scale), the sky "
+             "restored with their beam",
+    )
+    parser.add_argument(
+        "--rg-templates", metavar="GLOB",
+        help="FITS cut-outs of real radio galaxies (e.g. MiraBest) added to every field as contaminants, rescaled "
+             "and rotated (radio_unet.sky.templates)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -39,6 +52,18 @@ def run(args: argparse.Namespace) -> int:
     preset = get_preset(args.preset)
     if args.npix:
         preset = preset.with_overrides(npix=args.npix)
+    if args.pixel_scale:
+        preset = preset.with_overrides(pixel_scale_arcsec=args.pixel_scale)
+    if args.background:
+        from ..simulate.background import background_files
+
+        background_files(args.background)  # a clear error now rather than in every worker
+        preset = preset.with_overrides(background=args.background)
+    if args.rg_templates:
+        from ..sky.templates import load_templates
+
+        load_templates(args.rg_templates)
+        preset = preset.with_overrides(sky={**preset.sky, "rg_templates": args.rg_templates})
     table = simulate_dataset(
         preset, args.n, args.out, seed=args.seed, route=args.route,
         workers=args.workers, scheduler=args.scheduler, gallery=args.gallery,

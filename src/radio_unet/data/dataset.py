@@ -324,7 +324,7 @@ class DataConfig:
         File patterns for user folders (see :func:`radio_unet.data.find_pairs`).
     pairing : {"name", "sorted"}
         How user files are paired.
-    target : {"mask", "sky"}
+    target : {"mask", "sky", "labels"}
         For manifests: the ready ``mask`` column, or the ``sky`` column
         thresholded at ``sky_threshold``.
     sky_threshold : float
@@ -346,9 +346,15 @@ class DataConfig:
         Fractions of *images* held out for validation and test.
     augment : bool
         Random flips and 90-degree rotations of training tiles.
+    norm : {"snr", "log"}, optional
+        Input normalisation (:class:`~radio_unet.data.Normalization`):
+        ``snr``, noise-relative (the default), or ``log``, the paper's
+        absolute log stretch (the default when ``vmin``/``vmax`` are given;
+        when fine-tuning, the parent model's).
     vmin, vmax : float, optional
-        Normalisation limits in Jy/pixel; None (not given): the paper's
-        1e-10 and 1e-5, or, when fine-tuning, those of the model fine-tuned.
+        Normalisation limits in Jy/pixel (``log``); None (not given): the
+        paper's 1e-10 and 1e-5, or, when fine-tuning, those of the model
+        fine-tuned.
     cache : {"none", "npy"}
         ``npy``: pre-cut tiles into memory-mapped files under ``cache_dir``.
     cache_dir : str, optional
@@ -373,6 +379,7 @@ class DataConfig:
     val_fraction: float = 0.1
     test_fraction: float = 0.1
     augment: bool = True
+    norm: str | None = None
     vmin: float | None = None
     vmax: float | None = None
     cache: str = "none"
@@ -388,8 +395,10 @@ class DataConfig:
 
     def normalization(self) -> Normalization:
         """The :class:`Normalization` of these settings."""
+        kind = self.norm or ("log" if self.vmin is not None or self.vmax is not None else "snr")
         return Normalization(
-            DEFAULT_VMIN if self.vmin is None else self.vmin, DEFAULT_VMAX if self.vmax is None else self.vmax, "Jy/pixel"
+            DEFAULT_VMIN if self.vmin is None else self.vmin, DEFAULT_VMAX if self.vmax is None else self.vmax, "Jy/pixel",
+            kind=kind,
         )
 
     def to_dict(self) -> dict[str, Any]:

@@ -12,6 +12,20 @@ reported in a validity mask. Observed images in Jy/beam are converted to
 Jy/pixel first by dividing by the beam area in pixels
 (:func:`normalize_image`), so that the same limits apply to every image
 whatever its beam.
+
+The paper's absolute limits assume one survey depth: an image twice as deep,
+or with noise of another texture, looks different to the network. The
+noise-relative normalisation (:func:`normalize_snr`, ``kind="snr"``, the
+default of new models) divides the image by a local rms map (photutils
+``Background2D``: sigma-clipped MAD standard deviation in boxes of
+``box_beams`` beams, median-filtered and interpolated) and compresses it with
+``asinh``::
+
+    x_norm = asinh(x / rms) / asinh(cap)
+
+so that the noise spans about +-0.13 whatever its level in Jy, 5 sigma maps
+to 0.30 and ``cap`` sigma to 1. Negative pixels keep their sign: the
+symmetric spread of noise around zero is what tells it from emission.
 """
 
 from __future__ import annotations
@@ -25,7 +39,8 @@ import numpy as np
 from ..errors import RadioUNetError
 from ..io.units import JY_BEAM, JY_PIXEL, convert_brightness
 
-__all__ = ["Normalization", "normalize", "normalize_image", "DEFAULT_VMIN", "DEFAULT_VMAX"]
+__all__ = ["Normalization", "normalize", "normalize_image", "normalize_snr", "rms_map", "KINDS", "DEFAULT_VMIN",
+           "DEFAULT_VMAX", "DEFAULT_BOX_BEAMS", "DEFAULT_CAP_SIGMA"]
 
 #: Default lower limit in Jy/pixel (paper).
 DEFAULT_VMIN = 1e-10
@@ -33,6 +48,100 @@ DEFAULT_VMIN = 1e-10
 DEFAULT_VMAX = 1e-5
 
 _UNITS = (JY_PIXEL, JY_BEAM)
+#: Normalisation kinds: the paper's absolute log stretch and the noise-relative one.
+KINDS = ("log", "snr")
+#: Box of the rms map, in beams (FWHM) (``snr``).
+DEFAULT_BOX_BEAMS = 40.0
+#: Brightness (in units of the local rms) that maps to 1 (``snr``).
+DEFAULT_CAP_SIGMA = 1000.0
+#: Box of the rms map (pixels) when the beam is unknown.
+_DEFAULT_BOX_PIXELS = 128
+_GAUSS_AREA = math.pi / (4.0 * math.log(2.0))
+
+
+def rms_map(data: np.ndarray, *, box: int, valid: np.ndarray | None = None) -> np.ndarray:
+    """Local noise rms of an image: photutils ``Background2D`` (3-sigma clipped MAD std in ``box`` boxes).
+
+    Parameters
+    ----------
+    data : numpy.ndarray
+        2-D image (NaNs allowed where ``valid`` is False).
+    box : int
+        Box size in pixels (reduced to the image size for small images).
+    valid : numpy.ndarray, optional
+        Finite pixels (default: ``isfinite(data)``).
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 rms map of ``data``'s shape; a constant (the sigma-clipped MAD
+        std of the whole image) when the image holds fewer than two boxes
+        per axis or the box statistics fail; NaN everywhere when no pixel is
+        valid.
+    """
+    from astropy.stats import SigmaClip, mad_std, sigma_clipped_stats
+    from photutils.background import Background2D, MADStdBackgroundRMS, MedianBackground
+
+    x = np.asarray(data, dtype=np.float32)
+    valid = np.isfinite(x) if valid is None else valid
+    if not valid.any():
+        return np.full(x.shape, np.nan, np.float32)
+    box = int(max(8, min(box, *x.shape)))
+    if min(x.shape) >= 2 * box:
+        try:
+            bkg = Background2D(x, box, mask=~valid, filter_size=3, sigma_clip=SigmaClip(3.0),
+                               bkg_estimator=MedianBackground(), bkg_rms_estimator=MADStdBackgroundRMS())
+            rms = np.asarray(bkg.background_rms, dtype=np.float32)
+            if np.all(np.isfinite(rms)) and np.all(rms > 0):
+                return rms
+        except ValueError:  # too many boxes masked: fall back to one global value
+            pass
+    _, _, std = sigma_clipped_stats(x[valid], sigma=3.0, maxiters=5, stdfunc=mad_std)
+    if not (np.isfinite(std) and std > 0):
+        std = float(np.std(x[valid])) or 1.0
+    return np.full(x.shape, std, np.float32)
+
+
+def normalize_snr(
+    data: np.ndarray,
+    *,
+    box: int = _DEFAULT_BOX_PIXELS,
+    cap_sigma: float = DEFAULT_CAP_SIGMA,
+    return_valid: bool = False,
+) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+    """Noise-relative normalisation: ``asinh(data / rms_map) / asinh(cap_sigma)``.
+
+    Parameters
+    ----------
+    data : numpy.ndarray
+        2-D image in any brightness unit (the ratio to the rms is unit-free).
+    box : int
+        Box of the rms map in pixels (:func:`rms_map`).
+    cap_sigma : float
+        Signal-to-noise ratio that maps to 1.
+    return_valid : bool
+        Also return the map of finite pixels.
+
+    Returns
+    -------
+    numpy.ndarray or (numpy.ndarray, numpy.ndarray)
+        float32 array (0 where the input is blank); with ``return_valid``
+        also the validity map.
+
+    Examples
+    --------
+    >>> x = np.random.default_rng(0).normal(0.0, 1e-4, (64, 64))
+    >>> y = normalize_snr(x * 1000.0)  # the same image in other units
+    >>> bool(np.allclose(y, normalize_snr(x), atol=1e-5)), round(float(y.std()), 2)
+    (True, 0.11)
+    """
+    x = np.asarray(data, dtype=np.float32)
+    valid = np.isfinite(x)
+    rms = rms_map(x, box=box, valid=valid)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out = np.arcsinh(np.where(valid, x, 0.0) / rms) * np.float32(1.0 / math.asinh(cap_sigma))
+    out = np.where(valid & np.isfinite(out), out, 0.0).astype(np.float32)
+    return (out, valid) if return_valid else out
 
 
 def _check_limits(vmin: float, vmax: float) -> None:
@@ -126,21 +235,45 @@ class Normalization:
     Parameters
     ----------
     vmin, vmax : float
-        Limits of the logarithmic stretch.
+        Limits of the logarithmic stretch (``kind="log"``).
     unit : {"Jy/pixel", "Jy/beam"}
         Unit of ``vmin`` and ``vmax`` (Jy/pixel in the paper).
+    kind : {"log", "snr"}
+        ``log``: the paper's absolute log stretch (:func:`normalize_image`;
+        the default here, so that cards written before ``snr`` existed keep
+        their meaning); ``snr``: noise-relative (:func:`normalize_snr`).
+    box_beams : float
+        ``snr``: box of the rms map in beams (FWHM).
+    cap_sigma : float
+        ``snr``: signal-to-noise ratio that maps to 1.
     """
 
     vmin: float = DEFAULT_VMIN
     vmax: float = DEFAULT_VMAX
     unit: str = "Jy/pixel"
+    kind: str = "log"
+    box_beams: float = DEFAULT_BOX_BEAMS
+    cap_sigma: float = DEFAULT_CAP_SIGMA
 
     def __post_init__(self):
         object.__setattr__(self, "vmin", float(self.vmin))
         object.__setattr__(self, "vmax", float(self.vmax))
+        object.__setattr__(self, "box_beams", float(self.box_beams))
+        object.__setattr__(self, "cap_sigma", float(self.cap_sigma))
         _check_limits(self.vmin, self.vmax)
         if self.unit not in _UNITS:
             raise RadioUNetError(f"normalisation unit must be 'Jy/pixel' or 'Jy/beam', got {self.unit!r}")
+        if self.kind not in KINDS:
+            raise RadioUNetError(f"normalisation kind must be one of {', '.join(KINDS)}, got {self.kind!r}")
+        if not (self.box_beams > 0 and self.cap_sigma > 1):
+            raise RadioUNetError(f"normalisation needs box_beams > 0 and cap_sigma > 1, got {self.box_beams}, "
+                                 f"{self.cap_sigma}")
+
+    def box_pixels(self, beam_area_pixels: float | None) -> int:
+        """Box of the rms map in pixels for a beam of ``beam_area_pixels`` (``snr``)."""
+        if not beam_area_pixels or not math.isfinite(beam_area_pixels) or beam_area_pixels <= 0:
+            return _DEFAULT_BOX_PIXELS
+        return max(16, int(round(self.box_beams * math.sqrt(beam_area_pixels / _GAUSS_AREA))))
 
     def apply(
         self,
@@ -152,8 +285,12 @@ class Normalization:
     ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
         """Normalise ``data`` given in ``unit`` (default: this normalisation's unit).
 
-        See :func:`normalize_image` for the parameters.
+        See :func:`normalize_image` for the parameters (``snr`` uses the
+        beam only for the box of the rms map).
         """
+        if self.kind == "snr":
+            return normalize_snr(data, box=self.box_pixels(beam_area_pixels), cap_sigma=self.cap_sigma,
+                                 return_valid=return_valid)
         return normalize_image(
             data,
             unit=unit or self.unit,
@@ -173,7 +310,7 @@ class Normalization:
         """Inverse of :meth:`to_dict` (``None`` gives the paper's defaults)."""
         if values is None:
             return cls()
-        unknown = set(values) - {"vmin", "vmax", "unit"}
+        unknown = set(values) - {f for f in cls.__dataclass_fields__}
         if unknown:
             raise RadioUNetError(f"unknown normalisation setting(s): {', '.join(sorted(unknown))}")
         return cls(**dict(values))

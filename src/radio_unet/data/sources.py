@@ -33,8 +33,11 @@ from astropy.io import fits
 
 from ..errors import InputError, RadioUNetError
 from ..io import Beam, parse_beam, read_image
+from ..sky.components import DIFFUSE_CLASSES
 
 __all__ = [
+    "TARGET_KINDS",
+    "DIFFUSE_LABELS",
     "ImagePair",
     "ImageMeta",
     "MANIFEST_NAME",
@@ -47,6 +50,10 @@ __all__ = [
 
 #: File name of the table written by ``radio-unet simulate``.
 MANIFEST_NAME = "manifest.csv"
+#: What a training target can be (see :class:`ImagePair`).
+TARGET_KINDS = ("mask", "sky", "labels")
+#: Label values of diffuse emission in label maps (:data:`radio_unet.sky.DIFFUSE_CLASSES`).
+DIFFUSE_LABELS = tuple(int(c) for c in DIFFUSE_CLASSES)
 
 
 @dataclass(frozen=True)
@@ -60,10 +67,12 @@ class ImagePair:
     image : pathlib.Path
         Observed image (FITS; Jy/beam with a beam, or Jy/pixel).
     target : pathlib.Path
-        A 0/1 mask (``target_kind="mask"``) or a Jy/pixel sky model
-        (``target_kind="sky"``), on the same pixel grid as ``image``.
-    target_kind : {"mask", "sky"}
-        How to turn ``target`` into a mask.
+        A 0/1 mask (``target_kind="mask"``), a Jy/pixel sky model
+        (``target_kind="sky"``) or a component label map
+        (``target_kind="labels"``, values of :class:`radio_unet.sky.Component`),
+        on the same pixel grid as ``image``.
+    target_kind : {"mask", "sky", "labels"}
+        How to turn ``target`` into training labels.
     sky_threshold : float
         Sky models are thresholded at this brightness (Jy/pixel).
     """
@@ -75,8 +84,8 @@ class ImagePair:
     sky_threshold: float = 1e-8
 
     def __post_init__(self):
-        if self.target_kind not in ("mask", "sky"):
-            raise RadioUNetError(f"target_kind must be 'mask' or 'sky', got {self.target_kind!r}")
+        if self.target_kind not in TARGET_KINDS:
+            raise RadioUNetError(f"target_kind must be one of {', '.join(TARGET_KINDS)}, got {self.target_kind!r}")
 
 
 @dataclass(frozen=True)
@@ -113,9 +122,10 @@ def read_manifest(
     ----------
     root : str or path-like
         The data set folder.
-    target : {"mask", "sky"}
-        Use the ready ``mask`` column, or threshold the ``sky`` column at
-        ``sky_threshold`` (to train with another threshold).
+    target : {"mask", "sky", "labels"}
+        Use the ready ``mask`` column, threshold the ``sky`` column at
+        ``sky_threshold`` (to train with another threshold), or train on the
+        component classes of the ``labels`` column.
     sky_threshold : float
         Jy/pixel threshold for ``target="sky"``.
 
@@ -129,8 +139,8 @@ def read_manifest(
     if not path.exists():
         raise InputError(path, "no manifest.csv: is this a folder written by 'radio-unet simulate'? "
                                "For your own FITS files give --image-glob and --mask-glob or --sky-glob")
-    if target not in ("mask", "sky"):
-        raise RadioUNetError(f"target must be 'mask' or 'sky', got {target!r}")
+    if target not in TARGET_KINDS:
+        raise RadioUNetError(f"target must be one of {', '.join(TARGET_KINDS)}, got {target!r}")
     with open(path, newline="", encoding="utf-8") as fh:
         reader = csv.DictReader(line for line in fh if not line.lstrip().startswith("#"))
         columns = set(reader.fieldnames or [])
@@ -400,9 +410,22 @@ class PairReader:
         return self.mask_from_target(np.asarray(target[y : y + size, x : x + size]), self.pairs[index])
 
     @staticmethod
+    def diffuse_from_target(target: np.ndarray, pair: ImagePair) -> np.ndarray:
+        """Boolean map of the diffuse-emission pixels of a target window (what tiles count as non-empty)."""
+        labels = PairReader.mask_from_target(target, pair)
+        if pair.target_kind == "labels":
+            return np.isin(labels, DIFFUSE_LABELS)
+        return labels > 0
+
+    @staticmethod
     def mask_from_target(target: np.ndarray, pair: ImagePair) -> np.ndarray:
-        """Turn a target window into a uint8 0/1 mask (NaN counts as 0)."""
+        """Turn a target window into uint8 training labels: 0/1 for a mask or sky model, the class values of a
+        label map (NaN counts as 0)."""
         t = np.asarray(target)
+        if pair.target_kind == "labels":
+            if t.dtype.kind == "f":
+                t = np.nan_to_num(t, nan=0.0)
+            return t.astype(np.uint8)
         if pair.target_kind == "sky":
             with np.errstate(invalid="ignore"):
                 return (np.nan_to_num(t.astype(np.float32, copy=False), nan=0.0) > pair.sky_threshold).astype(np.uint8)

@@ -109,7 +109,11 @@ def write_toy_dataset(
     empty_every: int = 3,
     noise_jy_beam: float = 2e-5,
 ) -> Path:
-    """Write a toy data set (``manifest.csv`` with ``id,image,mask,sky``) into ``root``.
+    """Write a toy data set (``manifest.csv`` with ``id,image,mask,sky,labels``) into ``root``.
+
+    The label maps follow :class:`radio_unet.sky.Component`: 1 (halo) on the
+    mask, 6 (compact source) where the rest of the sky is above 1e-8
+    Jy/pixel, 0 elsewhere.
 
     Parameters
     ----------
@@ -147,12 +151,14 @@ def write_toy_dataset(
             "image": (f"{ident}_image.fits", image, "JY/BEAM"),
             "sky": (f"{ident}_sky.fits", sky, "JY/PIXEL"),
             "mask": (f"{ident}_mask.fits", mask, ""),
+            "labels": (f"{ident}_labels.fits", np.where(mask > 0, 1, np.where(sky > 1e-8, 6, 0)).astype(np.uint8), ""),
         }
         for name, data, unit in files.values():
             fits.PrimaryHDU(data=data, header=_header(size, pixel_arcsec=pixel_arcsec, beam_arcsec=beam, unit=unit)).writeto(
                 root / name, overwrite=True
             )
-        rows.append({"id": ident, "image": files["image"][0], "mask": files["mask"][0], "sky": files["sky"][0], "labels": ""})
+        rows.append({"id": ident, "image": files["image"][0], "mask": files["mask"][0], "sky": files["sky"][0],
+                     "labels": files["labels"][0]})
     with open(root / MANIFEST_NAME, "w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, fieldnames=["id", "image", "mask", "sky", "labels"])
         writer.writeheader()

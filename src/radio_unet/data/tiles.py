@@ -168,7 +168,7 @@ def build_tile_index(
         if ny < tile or nx < tile:
             raise InputError(reader.pairs[i].image, f"image of {ny}x{nx} pixels is smaller than the tile ({tile} px); use a smaller --tile")
         ys, xs = tile_origins(ny, tile=tile, stride=stride), tile_origins(nx, tile=tile, stride=stride)
-        mask = reader.mask_from_target(np.asarray(target), reader.pairs[i])
+        mask = reader.diffuse_from_target(np.asarray(target), reader.pairs[i])
         finite = np.isfinite(np.asarray(image))
         for y in ys:
             for x in xs:

@@ -12,7 +12,7 @@ from tqdm.auto import tqdm
 from ..errors import RadioUNetError
 from ..io import RadioImage, read_image
 from .external import external_baseline_maps, resolve_external
-from .metrics import active_peak, score_map, threshold_baseline
+from .metrics import active_peak, confusion_matrix, score_map, threshold_baseline
 
 __all__ = ["NETWORK", "network_method", "baseline_maps", "peak_method", "network_rows", "evaluate_image", "card_split_ids", "evaluate_dataset", "summarize"]
 
@@ -229,6 +229,7 @@ def evaluate_dataset(
     peak_threshold: float | None = None,
     external: bool | Sequence[str] | None = True,
     network: str = NETWORK,
+    diffuse_channels: Sequence[int] | None = None,
 ) -> pd.DataFrame:
     """Score every image of a ``radio-unet simulate`` folder.
 
@@ -237,8 +238,9 @@ def evaluate_dataset(
     folder : str or path-like
         Folder with ``manifest.csv``.
     predict_image : callable, optional
-        ``predict_image(RadioImage) -> probability map``; without it only the
-        baselines are scored.
+        ``predict_image(RadioImage) -> probability map``, or class
+        probabilities ``(C, ny, nx)`` of a classification network (then give
+        ``diffuse_channels``); without it only the baselines are scored.
     ids : sequence of str, optional
         Image ids to evaluate (e.g. the held-out test split); default all.
     threshold : float
@@ -252,11 +254,17 @@ def evaluate_dataset(
         first image, and an image on which one fails has no row for it.
     network : str
         Method name of the network's rows (:func:`network_rows`).
+    diffuse_channels : sequence of int, optional
+        Classification network: the channels summed into the probability of
+        diffuse emission; the arg-max class map is compared with the data
+        set's label maps (``labels`` column) pixel by pixel.
 
     Returns
     -------
     pandas.DataFrame
-        One row per (image, method).
+        One row per (image, method). For a classification network,
+        ``attrs["confusion"]`` holds the confusion matrix ``C[true, predicted]``
+        summed over the images (valid pixels).
     """
     folder = Path(folder)
     table = _read_manifest(folder)
@@ -265,15 +273,28 @@ def evaluate_dataset(
         if table.empty:
             raise RadioUNetError(f"{folder}: none of the requested image ids is in the manifest")
     external = resolve_external(external)
-    rows = []
+    rows, confusion = [], None
     for _, rec in tqdm(list(table.iterrows()), desc="evaluate", unit="image"):
         observed = read_image(folder / rec["image"])
         truth = read_image(folder / rec["mask"]).data > 0
         prob = predict_image(observed) if predict_image is not None else None
+        if prob is not None and np.ndim(prob) == 3:
+            if diffuse_channels is None:
+                raise RadioUNetError("class probabilities need diffuse_channels to make the diffuse probability")
+            if "labels" not in rec:
+                raise RadioUNetError(f"{folder}: the manifest has no labels column to score the classes with")
+            labels = read_image(folder / rec["labels"]).data
+            counts = confusion_matrix(np.argmax(np.nan_to_num(prob, nan=-1.0), axis=0), labels, prob.shape[0],
+                                      valid=np.isfinite(observed.data))
+            confusion = counts if confusion is None else confusion + counts
+            prob = np.sum(prob[list(diffuse_channels)], axis=0)
         for row in evaluate_image(prob, observed, truth, threshold=threshold, peak_threshold=peak_threshold,
                                   external=external, network=network):
             rows.append({"id": rec["id"], **row})
-    return pd.DataFrame(rows)
+    scores = pd.DataFrame(rows)
+    if confusion is not None:
+        scores.attrs["confusion"] = confusion
+    return scores
 
 
 def summarize(scores: pd.DataFrame) -> pd.DataFrame:

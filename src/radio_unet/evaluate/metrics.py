@@ -8,7 +8,7 @@ from scipy import ndimage
 from ..stats import robust_rms
 
 __all__ = ["PEAK_THRESHOLD", "mean_iou", "pixel_scores", "source_scores", "threshold_baseline", "active_peak", "island_mask",
-           "score_map"]
+           "score_map", "confusion_matrix", "class_iou"]
 
 #: Default peak threshold of ``radio-unet evaluate`` and ``demo`` (:func:`island_mask`): islands of the 0.5
 #: mask are kept when their highest probability reaches it. Chosen with the shipped model on 400 simulated
@@ -184,3 +184,45 @@ def score_map(
     scores.update(pixel_scores(pred, truth, valid=valid))
     scores.update(source_scores(pred & _valid(valid, pred.shape), truth, min_pixels=min_pixels))
     return scores
+
+
+def confusion_matrix(pred: np.ndarray, truth: np.ndarray, n_classes: int, *, valid: np.ndarray | None = None) -> np.ndarray:
+    """Pixel counts ``C[t, p]`` of true class ``t`` predicted as class ``p``.
+
+    Parameters
+    ----------
+    pred, truth : numpy.ndarray of int
+        Predicted and true class maps (values ``0..n_classes-1``; others are
+        not counted).
+    n_classes : int
+    valid : numpy.ndarray of bool, optional
+        Pixels that count.
+
+    Returns
+    -------
+    numpy.ndarray
+        int64 ``(n_classes, n_classes)``.
+
+    Examples
+    --------
+    >>> confusion_matrix(np.array([0, 1, 1, 2]), np.array([0, 1, 2, 2]), 3).tolist()
+    [[1, 0, 0], [0, 1, 0], [0, 1, 1]]
+    """
+    p, t = np.asarray(pred).ravel().astype(np.int64), np.asarray(truth).ravel().astype(np.int64)
+    keep = (p >= 0) & (p < n_classes) & (t >= 0) & (t < n_classes) & _valid(valid, np.shape(pred)).ravel()
+    return np.bincount(t[keep] * n_classes + p[keep], minlength=n_classes * n_classes).reshape(n_classes, n_classes)
+
+
+def class_iou(confusion: np.ndarray) -> np.ndarray:
+    """Per-class intersection over union from a confusion matrix (NaN for classes absent from both).
+
+    Examples
+    --------
+    >>> class_iou(np.array([[1, 0, 0], [0, 1, 0], [0, 1, 1]])).round(2).tolist()
+    [1.0, 0.5, 0.5]
+    """
+    c = np.asarray(confusion, np.float64)
+    inter = np.diag(c)
+    union = c.sum(axis=0) + c.sum(axis=1) - inter
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(union > 0, inter / union, np.nan)

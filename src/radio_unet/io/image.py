@@ -375,8 +375,9 @@ def open_image_memmap(path: str | PathLike, shape: tuple[int, int], dtype, heade
     ----------
     path : str or path-like
         Output FITS file (uncompressed).
-    shape : (int, int)
-        ``(ny, nx)``.
+    shape : (int, int) or (int, int, int)
+        ``(ny, nx)``, or ``(nplanes, ny, nx)`` for a cube (the header should
+        then describe the third axis).
     dtype : numpy dtype
         float32, float64, uint8, int16 or int32.
     header : astropy.io.fits.Header
@@ -391,10 +392,15 @@ def open_image_memmap(path: str | PathLike, shape: tuple[int, int], dtype, heade
     hdu = fits.PrimaryHDU()
     for key in ("SIMPLE", "BITPIX", "NAXIS", "EXTEND"):
         header.remove(key, ignore_missing=True)
+    shape = tuple(int(n) for n in shape)
+    if len(shape) not in (2, 3):
+        raise RadioUNetError(f"{path}: can write 2-D images or 3-D cubes, not shape {shape}")
     hdu.header["BITPIX"] = bitpix
-    hdu.header["NAXIS"] = 2
-    hdu.header["NAXIS1"] = shape[1]
-    hdu.header.set("NAXIS2", shape[0], after="NAXIS1")
+    hdu.header["NAXIS"] = len(shape)
+    hdu.header["NAXIS1"] = shape[-1]
+    hdu.header.set("NAXIS2", shape[-2], after="NAXIS1")
+    if len(shape) == 3:
+        hdu.header.set("NAXIS3", shape[0], after="NAXIS2")
     hdu.header.extend(header, update=True)
     header_bytes = hdu.header.tostring().encode("ascii")
     nbytes = int(np.prod(shape)) * dtype.itemsize

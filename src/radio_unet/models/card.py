@@ -18,7 +18,7 @@ from typing import Any, Mapping
 from ..errors import RadioUNetError
 from .unet import UNetConfig
 
-__all__ = ["ModelCard", "CARD_FORMAT", "software_versions", "utc_now"]
+__all__ = ["ModelCard", "CARD_FORMAT", "software_versions", "utc_now", "default_classes", "DIFFUSE_NAMES", "COMPONENT_NAMES"]
 
 #: Identifies the card layout; bump on incompatible changes.
 CARD_FORMAT = "radio-unet-model-card/1"
@@ -42,6 +42,29 @@ def software_versions() -> dict[str, str]:
     return out
 
 
+#: Class names of the diffuse-emission classes of a classification network.
+DIFFUSE_NAMES = ("radio halo", "relic", "mini-halo", "bridge/filament")
+#: Names of the classes of :class:`radio_unet.sky.Component`, by value.
+COMPONENT_NAMES = ("background", *DIFFUSE_NAMES, "radio galaxy", "compact source", "Galactic foreground")
+
+
+def default_classes(n_classes: int) -> list[str]:
+    """Channel names of a network with ``n_classes`` outputs: the paper's two, or the components of the label maps.
+
+    Examples
+    --------
+    >>> default_classes(2)
+    ['background', 'diffuse emission']
+    >>> default_classes(8)[5]
+    'radio galaxy'
+    """
+    if n_classes == 2:
+        return ["background", "diffuse emission"]
+    if n_classes == len(COMPONENT_NAMES):
+        return list(COMPONENT_NAMES)
+    return ["background", *(f"class {i}" for i in range(1, n_classes))]
+
+
 @dataclass
 class ModelCard:
     """What a saved model is and how it was trained.
@@ -52,7 +75,11 @@ class ModelCard:
         The network (filled from the model by :func:`~radio_unet.models.save_model`).
     normalization : dict, optional
         Input normalisation, ``{"vmin": 1e-10, "vmax": 1e-5, "unit": "Jy/pixel"}``
-        (see :class:`radio_unet.data.Normalization`).
+        or ``{"kind": "snr", ...}`` (see :class:`radio_unet.data.Normalization`).
+    classes : list of str, optional
+        Name of every output channel; ``None``: background and diffuse
+        emission (:func:`default_classes`). A classification network has the
+        classes of :class:`radio_unet.sky.Component`.
     pixel_scale_arcsec : float, optional
         Pixel size of the training images.
     beam_arcsec : dict, optional
@@ -88,6 +115,7 @@ class ModelCard:
 
     architecture: UNetConfig = field(default_factory=UNetConfig)
     normalization: dict | None = None
+    classes: list | None = None
     pixel_scale_arcsec: float | None = None
     beam_arcsec: dict | None = None
     tile: int | None = None
@@ -103,6 +131,17 @@ class ModelCard:
     notes: str | None = None
     extra: dict = field(default_factory=dict)
     format: str = CARD_FORMAT
+
+    def class_names(self) -> list[str]:
+        """Name of every output channel."""
+        return list(self.classes) if self.classes else default_classes(self.architecture.n_classes)
+
+    def diffuse_channels(self) -> list[int]:
+        """The output channels whose probabilities sum to the probability of diffuse emission."""
+        names = self.class_names()
+        if len(names) == 2:
+            return [1]
+        return [i for i, name in enumerate(names) if name in DIFFUSE_NAMES]
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dictionary."""

@@ -23,6 +23,7 @@ Example
 >>> obs = observe(sky, inst, rng=np.random.default_rng(1), noise_rms=1e-4)  # doctest: +SKIP
 """
 
+from .artefacts import ArtefactRanges, Artefacts
 from .array import STATION_PRESETS, station_names, uvw_track
 from .clean import CleanConfig, CleanResult, clean
 from .gains import GainErrors, draw_gains
@@ -33,6 +34,8 @@ from .psf import beam_kernel, fit_beam, fit_gaussian, gaussian_image, restore
 from .weighting import briggs_weights, taper_factors
 
 __all__ = [
+    "Artefacts",
+    "ArtefactRanges",
     "ObservationSetup",
     "PRESETS",
     "Instrument",

@@ -30,6 +30,7 @@ import scipy.fft
 from ..errors import RadioUNetError
 from ..io.beam import Beam
 from ..stats import robust_rms
+from .artefacts import DD_GAIN_ERRORS, Artefacts, correlated_noise, dd_artefacts
 from .clean import CleanConfig, clean as run_clean
 from .gains import GainErrors, apply_gains, draw_gains
 from .instrument import Instrument, ObservationSetup, default_threads, prepare
@@ -166,6 +167,23 @@ def _check_sky(sky, shape) -> np.ndarray:
     return sky
 
 
+def _artefact_image(artefacts: Artefacts, instrument: Instrument, sources: np.ndarray, *, noise_rms: float,
+                    excess: float, rng: np.random.Generator, nthreads: int) -> np.ndarray:
+    """Correlated noise plus direction-dependent and out-of-field error patterns (Jy/beam)."""
+    out = np.zeros(instrument.shape, np.float32)
+    if excess > 0:
+        beam_pixels = instrument.beam.major / instrument.pixel_scale_arcsec
+        out += correlated_noise(instrument.noise_kernel, rms=noise_rms * math.sqrt(excess),
+                                scale_pixels=artefacts.excess_scale_beams * beam_pixels, slope=artefacts.excess_slope,
+                                envelope_sigma=artefacts.envelope_sigma, rng=rng, workers=nthreads)
+    if artefacts.any_dd:
+        sources = _check_sky(sources, instrument.shape)
+        out += dd_artefacts(sources, psf_transfer=instrument.psf_fft(workers=nthreads),
+                            bank=instrument.corrupted_psf_ffts(DD_GAIN_ERRORS, nthreads=nthreads), artefacts=artefacts,
+                            noise_rms=noise_rms, rng=rng, workers=nthreads)
+    return out
+
+
 def observe(
     sky_jy_per_pixel: np.ndarray,
     instrument: Instrument | ObservationSetup,
@@ -178,6 +196,8 @@ def observe(
     keep_dirty: bool = False,
     nthreads: int | None = None,
     deterministic: bool = True,
+    artefacts: Artefacts | None = None,
+    artefact_sky: np.ndarray | None = None,
 ) -> Observation:
     """Observe a sky model with LOFAR HBA: PSF, noise, (gain errors), CLEAN, restore.
 
@@ -207,6 +227,15 @@ def observe(
         Visibility route: grid with one thread so that the same seed gives
         bit-identical images (multi-threaded ducc0 gridding differs in the
         last bits from run to run). The image route is always deterministic.
+    artefacts : Artefacts or None
+        Imperfections of real images added to the dirty image before CLEAN
+        (:mod:`radio_unet.observe.artefacts`): part of the noise variance
+        moved to a correlated component, direction-dependent error patterns,
+        out-of-field sources. The total noise stays ``noise_rms``.
+    artefact_sky : numpy.ndarray or None
+        The part of the sky (Jy/pixel) that gets direction-dependent errors
+        (default: all of it); ``simulate`` passes the compact sources and
+        radio galaxies so that the diffuse emission keeps its reference mask.
 
     Returns
     -------
@@ -232,8 +261,13 @@ def observe(
         raise RadioUNetError("nthreads must be >= 1")
     sky = _check_sky(sky_jy_per_pixel, instrument.shape)
     noise_rms = float(noise_rms)
+    if artefacts is not None and not isinstance(artefacts, Artefacts):
+        raise RadioUNetError("artefacts must be an Artefacts or None")
+    excess = artefacts.excess_fraction if artefacts is not None and noise_rms > 0 else 0.0
+    thermal_rms = noise_rms * math.sqrt(1.0 - excess)
     seconds: dict[str, float] = {}
-    info: dict = {"route": route, "gain_realisation": None}
+    info: dict = {"route": route, "gain_realisation": None,
+                  "artefacts": None if artefacts is None else artefacts.to_dict()}
 
     t0 = time.perf_counter()
     if route == "image":
@@ -249,8 +283,8 @@ def observe(
         dirty = convolve_psf(sky, sky_transfer, workers=nthreads) if sky.any() else np.zeros(sky.shape, np.float32)
         seconds["convolve"] = time.perf_counter() - t0
         t0 = time.perf_counter()
-        if noise_rms > 0:
-            dirty += shaped_noise(instrument.noise_kernel, rms=noise_rms, rng=rng, workers=nthreads)
+        if thermal_rms > 0:
+            dirty += shaped_noise(instrument.noise_kernel, rms=thermal_rms, rng=rng, workers=nthreads)
         seconds["noise"] = time.perf_counter() - t0
 
         def residual_fn(model):
@@ -263,8 +297,8 @@ def observe(
             gains = draw_gains(gain_errors, n_stations=len(instrument.stations), n_times=instrument.n_times,
                                time_step_s=instrument.setup.time_step_s, freqs_hz=instrument.freqs_hz, rng=rng)
             apply_gains(vis, gains, ant1=instrument.ant1, ant2=instrument.ant2, time_index=instrument.time_index)
-        if noise_rms > 0:
-            vis += visibility_noise(vis.shape, sigma=instrument.sigma_vis_unit * noise_rms, rng=rng)
+        if thermal_rms > 0:
+            vis += visibility_noise(vis.shape, sigma=instrument.sigma_vis_unit * thermal_rms, rng=rng)
         seconds["corrupt"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         dirty = image_visibilities(vis, instrument, nthreads=nthreads, deterministic=deterministic)
@@ -273,6 +307,12 @@ def observe(
         def residual_fn(model):
             return image_visibilities(vis - predict(model, instrument, nthreads=nthreads), instrument, nthreads=nthreads,
                                       deterministic=deterministic)
+
+    if artefacts is not None:
+        t0 = time.perf_counter()
+        dirty = dirty + _artefact_image(artefacts, instrument, sky if artefact_sky is None else artefact_sky,
+                                        noise_rms=noise_rms, excess=excess, rng=rng, nthreads=nthreads)
+        seconds["artefacts"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
     beam = instrument.beam

@@ -61,16 +61,21 @@ def segment_array(
 
 
 def blank_like(prob: np.ndarray, data: np.ndarray, *, rows: int = 1024) -> None:
-    """Set ``prob`` to NaN where ``data`` is blank, a block of rows at a time (memmap friendly)."""
+    """Set ``prob`` (``(ny, nx)`` or ``(C, ny, nx)``) to NaN where ``data`` is blank, a block of rows at a time
+    (memmap friendly)."""
     for y in range(0, data.shape[0], rows):
         block = np.asarray(data[y : y + rows])
-        prob[y : y + rows][~np.isfinite(block)] = np.nan
+        prob[..., y : y + rows, :][..., ~np.isfinite(block)] = np.nan
         release_pages(prob, data)
 
 
 def image_normalizer(image: RadioImage, normalization: Normalization):
-    """``f(pixels)``: log-normalise pixels of ``image`` (all of them or a window), converted to the
-    normalisation's unit through the image's beam."""
+    """``f(pixels)``: normalise pixels of ``image`` (all of them or a window): log-normalised in the
+    normalisation's unit (converted through the image's beam), or noise-relative (``snr``: the beam sets the box
+    of the rms map; no unit is needed)."""
+    if normalization.kind == "snr":
+        area = image.beam_area_pixels if image.beam is not None else None
+        return lambda data: normalization.apply(data, beam_area_pixels=area)
     area = image.beam_area_pixels if image.require_unit() != normalization.unit else None
     return lambda data: normalization.apply(data, unit=image.unit, beam_area_pixels=area)
 
@@ -78,7 +83,8 @@ def image_normalizer(image: RadioImage, normalization: Normalization):
 def segment_image(
     image: RadioImage, predict, *, normalization: Normalization, divisor: int = 16, out: np.ndarray | None = None, **options
 ) -> np.ndarray:
-    """Probability of diffuse emission for every pixel of ``image`` (NaN where the image is blank).
+    """Probability of diffuse emission for every pixel of ``image`` (NaN where the image is blank); of every class,
+    ``(C, ny, nx)``, when ``predict`` returns all classes.
 
     Each window is converted to the normalisation's unit through the image's
     beam and log-normalised just before the network sees it, so the image is

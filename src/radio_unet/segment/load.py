@@ -5,6 +5,8 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
+
+import numpy as np
 from pathlib import Path
 
 from ..data.normalize import Normalization
@@ -163,18 +165,29 @@ class Segmenter:
         self.max_pixels = window_pixels(card.architecture.base_filters)
         self.backend = backend = choose_backend(backend, device=device, precision=precision, compile=compile)
         onnx_path = cached_onnx(model, card, precision=precision) if backend == "onnx" else None
+        #: A classification network (more than two classes) predicts every class: maps are (C, ny, nx).
+        self.classes = card.class_names()
+        self.multiclass = len(self.classes) > 2
         self.predict = make_predictor(model, backend=backend, device=device, precision=precision, onnx_path=onnx_path,
-                                      compile=compile)
+                                      compile=compile, all_classes=self.multiclass)
         self.tta = bool(tta)
         if self.tta:
             self.predict = symmetrized(self.predict)
 
     def __call__(self, image, **options):
-        """Probability map of a :class:`~radio_unet.io.RadioImage` (see :func:`segment_image`)."""
+        """Probability map of a :class:`~radio_unet.io.RadioImage` (see :func:`segment_image`): ``(ny, nx)`` of
+        diffuse emission, or ``(C, ny, nx)`` of every class for a classification network (:meth:`diffuse`)."""
         from .engine import segment_image
 
         options.setdefault("max_pixels", self.max_pixels)
         return segment_image(image, self.predict, normalization=self.normalization, divisor=self.divisor, **options)
+
+
+    def diffuse(self, probabilities: np.ndarray) -> np.ndarray:
+        """Probability of diffuse emission from the output of :meth:`__call__` (the sum of the diffuse classes)."""
+        if not self.multiclass:
+            return probabilities
+        return np.sum(np.asarray(probabilities)[self.card.diffuse_channels()], axis=0, dtype=np.float32)
 
 
 def load_segmenter(name_or_path: str | Path = "default", **kwargs) -> Segmenter:

@@ -14,7 +14,8 @@ __all__ = ["TorchPredictor", "make_predictor", "symmetrized"]
 
 
 class TorchPredictor:
-    """Class-1 probabilities of a PyTorch model on float32 batches ``(N, H, W)``.
+    """Probabilities of a PyTorch model on float32 batches ``(N, H, W)``: of class ``channel`` ``(N, H, W)``, or of
+    every class ``(N, C, H, W)`` with ``channel=None`` (classification networks).
 
     Parameters
     ----------
@@ -24,8 +25,9 @@ class TorchPredictor:
     precision : {"32", "bf16"}
         ``bf16`` runs convolutions in bfloat16 autocast (about 2-3x faster on
         CPUs with AVX-512 BF16 and on GPUs); probabilities stay float32.
-    channel : int
-        The class whose probability is returned (1: diffuse emission).
+    channel : int or None
+        The class whose probability is returned (1: diffuse emission); None
+        returns every class.
     compile : bool
         Run the network through :func:`torch.compile` (TorchInductor): the
         first batch of every new shape is compiled (about half a minute on a
@@ -37,7 +39,7 @@ class TorchPredictor:
     the convolutions (:func:`~radio_unet.models.fold_batch_norm`).
     """
 
-    def __init__(self, model: torch.nn.Module, *, device: str = "cpu", precision: str = "32", channel: int = 1,
+    def __init__(self, model: torch.nn.Module, *, device: str = "cpu", precision: str = "32", channel: int | None = 1,
                  compile: bool = False):
         from ..models import fold_batch_norm
 
@@ -61,8 +63,8 @@ class TorchPredictor:
         )
         with torch.inference_mode(), autocast:
             logits = self._forward(x)
-        prob = torch.softmax(logits.float(), dim=1)[:, self.channel]
-        return prob.cpu().numpy()
+        prob = torch.softmax(logits.float(), dim=1)
+        return (prob if self.channel is None else prob[:, self.channel]).cpu().numpy()
 
     def _forward(self, x: torch.Tensor) -> torch.Tensor:
         if not self.compiled:
@@ -76,19 +78,25 @@ class TorchPredictor:
 
 
 def make_predictor(model, *, backend: str = "torch", device: str = "cpu", precision: str = "32", onnx_path=None,
-                   compile: bool = False):
+                   compile: bool = False, all_classes: bool = False):
     """A predictor for ``backend`` ``torch`` (a model; ``compile``: see :class:`TorchPredictor`) or ``onnx`` (an
-    exported file; ``compile`` is refused there, see :func:`~radio_unet.segment.load.check_compile`)."""
+    exported file; ``compile`` is refused there, see :func:`~radio_unet.segment.load.check_compile`).
+
+    It returns the class-1 probability ``(N, H, W)``, or with ``all_classes`` the probabilities of every class
+    ``(N, C, H, W)``."""
+    channel = None if all_classes else 1
     if compile:
         from .load import check_compile
 
         check_compile(backend, device=device, precision=precision)
     if backend == "torch":
-        return TorchPredictor(model, device=device, precision=precision, compile=compile)
+        return TorchPredictor(model, device=device, precision=precision, compile=compile, channel=channel)
     if backend == "onnx":
         from ..models import OnnxPredictor
 
         session = OnnxPredictor(onnx_path)
+        if all_classes:
+            return lambda batch: session.predict_proba(np.asarray(batch, np.float32)[:, None])
         return lambda batch: session.predict_proba(np.asarray(batch, np.float32)[:, None])[:, 1]
     raise RadioUNetError(f"unknown backend {backend!r}: use 'torch' or 'onnx'")
 
@@ -105,9 +113,9 @@ def symmetrized(predict, *, ops: int = N_DIHEDRAL):
     Parameters
     ----------
     predict : callable
-        ``predict(batch (N, H, W)) -> probabilities (N, H, W)``; ``H`` and
-        ``W`` may be swapped by a quarter turn, which a fully convolutional
-        network accepts.
+        ``predict(batch (N, H, W)) -> probabilities (N, H, W)`` or ``(N, C, H,
+        W)``; ``H`` and ``W`` may be swapped by a quarter turn, which a fully
+        convolutional network accepts.
     ops : int
         Number of operations, 1 (no augmentation) to 8.
 

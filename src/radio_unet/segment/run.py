@@ -17,7 +17,8 @@ from .regions import mask_polygons, write_ds9_polygons
 from .resample import back_to_grid, match_resolution
 from .tiling import release_pages
 
-__all__ = ["output_stem", "output_paths", "is_finished", "segment_file", "cached_segmenter"]
+__all__ = ["output_stem", "output_paths", "is_finished", "segment_file", "cached_segmenter", "class_cards",
+           "BLANK_CLASS"]
 
 _SUFFIXES = re.compile(r"(\.fits|\.fit|\.fts)(\.gz|\.fz|\.bz2)?$", re.IGNORECASE)
 
@@ -27,11 +28,61 @@ def output_stem(path: str | Path) -> str:
     return _SUFFIXES.sub("", Path(path).name)
 
 
-def output_paths(path: str | Path, out_dir: str | Path) -> dict[str, Path]:
-    """Where the outputs of ``path`` go: ``prob``, ``mask``, ``reg`` and ``png``."""
+def output_paths(path: str | Path, out_dir: str | Path, *, classes: bool = False) -> dict[str, Path]:
+    """Where the outputs of ``path`` go: ``prob``, ``mask``, ``reg`` and ``png``; with ``classes`` (a
+    classification network) also ``class`` (arg-max class map) and ``classprob`` (a plane per class)."""
     stem = Path(out_dir) / output_stem(path)
-    return {k: stem.with_name(f"{stem.name}.{ext}") for k, ext in
-            (("prob", "prob.fits"), ("mask", "mask.fits"), ("reg", "reg"), ("png", "png"))}
+    kinds = [("prob", "prob.fits"), ("mask", "mask.fits"), ("reg", "reg"), ("png", "png")]
+    if classes:
+        kinds += [("class", "class.fits"), ("classprob", "classprob.fits")]
+    return {k: stem.with_name(f"{stem.name}.{ext}") for k, ext in kinds}
+
+
+#: Value of blank pixels in ``<stem>.class.fits``.
+BLANK_CLASS = 255
+
+
+def class_cards(names: list[str]) -> dict[str, str]:
+    """Header cards ``CLASSn = 'name'`` naming the value ``n`` of a class map (plane ``n + 1`` of a cube).
+
+    Examples
+    --------
+    >>> class_cards(["background", "radio halo"])
+    {'CLASS0': 'background', 'CLASS1': 'radio halo'}
+    """
+    return {f"CLASS{n}": name for n, name in enumerate(names)}
+
+
+def _class_outputs(segmenter: Segmenter, work, image, factor: float, tiling: str, paths: dict, header, prob,
+                   *, rows: int = 512) -> None:
+    """Classification network: write the class probabilities and the arg-max class map, fill ``prob`` (diffuse).
+
+    The cube (``classprob``) is a memory map filled window by window; the class map and the diffuse probability
+    (the sum of the diffuse classes) are made from it a block of rows at a time.
+    """
+    names = segmenter.classes
+    cards = class_cards(names)
+    cube_header = header.copy()
+    cube_header.update({"WCSAXES": 3, "CTYPE3": "CLASS", "CRPIX3": 1.0, "CRVAL3": 0.0, "CDELT3": 1.0, "CUNIT3": "",
+                        "BUNIT": "probability", **cards})
+    class_header = header.copy()
+    class_header.update({"BUNIT": "class", "BLANKCLS": (BLANK_CLASS, "class value of blank pixels"), **cards})
+    diffuse = segmenter.card.diffuse_channels()
+    with open_image_memmap(paths["classprob"], (len(names),) + tuple(image.shape), np.float32, cube_header) as cube:
+        if factor == 1.0:
+            segmenter(work, tiling=tiling, out=cube)
+        else:
+            small = segmenter(work, tiling=tiling)
+            for c in range(len(names)):
+                cube[c] = back_to_grid(small[c], work.wcs, image)
+            del small
+        with open_image_memmap(paths["class"], image.shape, np.uint8, class_header) as cls:
+            for y in range(0, image.shape[0], rows):
+                block = np.asarray(cube[:, y : y + rows])
+                blank = ~np.isfinite(block[0])
+                cls[y : y + rows] = np.where(blank, BLANK_CLASS, np.argmax(np.nan_to_num(block, nan=-1.0), axis=0))
+                prob[y : y + rows] = np.where(blank, np.nan, block[diffuse].sum(axis=0))
+                release_pages(cube, cls, prob)
 
 
 def _signature(segmenter: Segmenter, options: dict) -> str:
@@ -91,7 +142,7 @@ def segment_file(
         factor and the fraction of valid pixels above ``threshold``.
     """
     segmenter = cached_segmenter(str(model), backend, device, precision, bool(tta), bool(compile))
-    paths = output_paths(path, out_dir)
+    paths = output_paths(path, out_dir, classes=segmenter.multiclass)
     peak = active_peak(threshold, peak_threshold)
     optional = {**({"peak_threshold": peak} if peak else {}), **({"tta": True} if tta else {})}
     options = {"tiling": tiling, "threshold": threshold, "precision": precision,
@@ -108,7 +159,9 @@ def segment_file(
     header = image_header(image.wcs, beam=image.beam, unit="probability", provenance=provenance)
     # The probability map is written last: its signature marks the outputs as finished.
     with open_image_memmap(paths["prob"], image.shape, np.float32, header) as prob:
-        if factor == 1.0:
+        if segmenter.multiclass:
+            _class_outputs(segmenter, work, image, factor, tiling, paths, header, prob)
+        elif factor == 1.0:
             segmenter(work, tiling=tiling, out=prob)
         else:
             prob[:] = back_to_grid(segmenter(work, tiling=tiling), work.wcs, image)

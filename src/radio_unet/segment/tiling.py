@@ -36,7 +36,8 @@ DEFAULT_MARGIN = 128
 #: Mirror padding at the image border (pixels; see :func:`window_inference`).
 DEFAULT_EDGE = 0
 
-#: ``predict(batch)`` takes a float32 array (N, H, W) and returns class-1 probabilities (N, H, W).
+#: ``predict(batch)`` takes a float32 array (N, H, W) and returns class-1 probabilities (N, H, W), or the
+#: probabilities of every class (N, C, H, W); the map returned is then (C, ny, nx).
 Predictor = Callable[[np.ndarray], np.ndarray]
 
 
@@ -174,7 +175,6 @@ def window_inference(
         cores = [plan_axis(n, max_side=side, margin=margin, edge=edge, divisor=divisor) for n in (ny, nx)]
     else:
         cores = [_round_up(max(window, divisor), divisor)] * 2
-    out = np.zeros((ny, nx), np.float32) if out is None else out
     jobs = [(y0, h, x0, w) for y0, h in _windows(ny, cores[0]) for x0, w in _windows(nx, cores[1])]
     for y0, h, x0, w in tqdm(jobs, desc="windows", unit="window", disable=not progress):
         top = margin if y0 > 0 else edge
@@ -185,8 +185,19 @@ def window_inference(
         width = _round_up(left + w + right, divisor)
         region = read_window(image, y0 - top, x0 - left, height, width)
         prob = predict(region[None])[0]
-        out[y0 : y0 + h, x0 : x0 + w] = prob[top : top + h, left : left + w]
+        out = _allocate(out, prob, ny, nx)
+        out[..., y0 : y0 + h, x0 : x0 + w] = prob[..., top : top + h, left : left + w]
         release_pages(image, out)
+    return out
+
+
+def _allocate(out: np.ndarray | None, prob: np.ndarray, ny: int, nx: int) -> np.ndarray:
+    """``out``, or a new float32 map with the class axes of the first prediction ``prob``."""
+    if out is None:
+        return np.zeros(prob.shape[:-2] + (ny, nx), np.float32)
+    if tuple(out.shape) != prob.shape[:-2] + (ny, nx):
+        raise RadioUNetError(f"output of shape {tuple(out.shape)} cannot hold predictions {prob.shape[:-2]} of a "
+                             f"{ny}x{nx} image")
     return out
 
 
@@ -229,7 +240,6 @@ def paper_inference(
         raise RadioUNetError(f"stride {stride} must be <= tile {tile} and differ from it by an even number")
     ny, nx = image.shape
     offset = (tile - stride) // 2
-    out = np.zeros((ny, nx), np.float32) if out is None else out
     origins = [(y, x) for y in tile_origins(ny, tile=tile, stride=stride) for x in tile_origins(nx, tile=tile, stride=stride)]
     batches = [origins[i : i + batch_size] for i in range(0, len(origins), batch_size)]
     for batch in tqdm(batches, desc="tiles", unit="batch", disable=not progress):
@@ -237,6 +247,7 @@ def paper_inference(
         for (y, x), prob in zip(batch, probs):
             ys, xs = y + offset, x + offset
             h, w = min(stride, ny - ys), min(stride, nx - xs)
-            out[ys : ys + h, xs : xs + w] = prob[offset : offset + h, offset : offset + w]
+            out = _allocate(out, prob, ny, nx)
+            out[..., ys : ys + h, xs : xs + w] = prob[..., offset : offset + h, offset : offset + w]
         release_pages(image, out)
     return out

@@ -42,8 +42,12 @@ def is_done(out_dir: Path, index: int) -> bool:
 
 def draw_conditions(preset: Preset, rng: np.random.Generator) -> dict:
     """Draw the observing conditions of one image within the preset's ranges."""
+    from ..observe import ArtefactRanges
+
     lo, hi = preset.noise_rms_jy_beam
+    ranges = ArtefactRanges.from_dict(preset.artefacts)
     return {
+        "artefacts": None if ranges is None else ranges.draw(rng).to_dict(),
         "beam_arcsec": float(rng.choice(preset.beams_arcsec)),
         "noise_rms_jy_beam": float(np.exp(rng.uniform(np.log(lo), np.log(hi)))),
         "gain_phase_deg": float(rng.uniform(*preset.gain_phase_deg)),
@@ -70,6 +74,25 @@ def instrument_for(preset: Preset, beam_arcsec: float, cache_dir: str | None):
     return prepare(setup, cache_dir=cache_dir)
 
 
+def _on_background(preset: Preset, sky: np.ndarray, conditions: dict, rng: np.random.Generator):
+    """The sky restored with a real background's beam (a perfect CLEAN) plus a random cut-out of the background.
+
+    Returns the image (Jy/beam), the beam, the measured noise of the cut-out and the conditions with the
+    background's file and beam (no artefacts or gain errors: the real image holds its own)."""
+    from ..observe import restore
+    from ..stats import robust_rms
+    from .background import background_files, draw_cutout, load_background
+
+    files = background_files(preset.background)
+    background = load_background(files[int(rng.integers(len(files)))], float(preset.pixel_scale_arcsec))
+    cutout = draw_cutout(background, preset.npix, rng)
+    observed = restore(sky, background.beam, pixel_scale_arcsec=preset.pixel_scale_arcsec) + cutout
+    noise = float(robust_rms(cutout, method="mad"))
+    conditions = {**conditions, "artefacts": None, "gain_phase_deg": 0.0, "beam_arcsec": float(background.beam.major),
+                  "noise_rms_jy_beam": noise, "background": Path(background.path).name}
+    return observed, background.beam, noise, conditions
+
+
 def simulate_one(
     preset: Preset, index: int, *, seed: int, route: str, out_dir: str | Path, cache_dir: str | None = None, nthreads: int | None = None
 ) -> dict:
@@ -82,7 +105,7 @@ def simulate_one(
         relative to ``out_dir``, observing conditions, measured beam and noise,
         mask fraction and every placed sky component.
     """
-    from ..observe import GainErrors, observe
+    from ..observe import Artefacts, GainErrors, observe
     from ..sky import SkyConfig, make_sky
 
     out_dir = Path(out_dir)
@@ -92,18 +115,23 @@ def simulate_one(
     conditions = draw_conditions(preset, rng)
     shape = (preset.npix, preset.npix)
     sky = make_sky(shape, preset.pixel_scale_arcsec, rng=rng, config=SkyConfig(**preset.sky))
-    instrument = instrument_for(preset, conditions["beam_arcsec"], cache_dir)
-    obs = observe(
-        sky.image, instrument, rng=rng, noise_rms=conditions["noise_rms_jy_beam"], route=route,
-        gain_errors=GainErrors(phase_rms_deg=conditions["gain_phase_deg"]) if conditions["gain_phase_deg"] > 0 else None,
-        nthreads=nthreads,
-    )
-    beam: Beam = obs.beam
+    if preset.background:
+        observed, beam, noise_measured, conditions = _on_background(preset, sky.image, conditions, rng)
+    else:
+        instrument = instrument_for(preset, conditions["beam_arcsec"], cache_dir)
+        obs = observe(
+            sky.image, instrument, rng=rng, noise_rms=conditions["noise_rms_jy_beam"], route=route,
+            gain_errors=GainErrors(phase_rms_deg=conditions["gain_phase_deg"]) if conditions["gain_phase_deg"] > 0 else None,
+            nthreads=nthreads,
+            artefacts=None if conditions["artefacts"] is None else Artefacts(**conditions["artefacts"]),
+            artefact_sky=sky.image - sky.diffuse,
+        )
+        observed, beam, noise_measured = obs.image, obs.beam, float(obs.noise_rms_measured)
     wcs = make_celestial_wcs(shape, pixel_scale_arcsec=preset.pixel_scale_arcsec, ra_deg=conditions["ra_deg"], dec_deg=conditions["dec_deg"])
     provenance = {"preset": preset.name, "seed": seed, "index": index, "route": route}
     common = {"wcs": wcs, "beam": beam, "frequency": float(np.mean(preset.freqs_hz)), "provenance": provenance}
     files = {k: f"{stem}.{k}.fits" for k in FILE_KINDS}
-    write_image(out_dir / files["image"], obs.image.astype(np.float32), unit="Jy/beam", **common)
+    write_image(out_dir / files["image"], observed.astype(np.float32), unit="Jy/beam", **common)
     write_image(out_dir / files["sky"], sky.image.astype(np.float32), unit="Jy/pixel", **common)
     write_image(out_dir / files["mask"], sky.mask.astype(np.uint8), **common)
     write_image(out_dir / files["labels"], sky.labels.astype(np.uint8), **common)
@@ -116,11 +144,12 @@ def simulate_one(
         "route": route,
         "npix": preset.npix,
         "pixel_scale_arcsec": preset.pixel_scale_arcsec,
-        **conditions,
+        **{k: v for k, v in conditions.items() if k != "artefacts"},
+        "artefacts": json.dumps(conditions["artefacts"]),
         "bmaj_arcsec": beam.major,
         "bmin_arcsec": beam.minor,
         "bpa_deg": beam.pa,
-        "noise_measured_jy_beam": float(obs.noise_rms_measured),
+        "noise_measured_jy_beam": noise_measured,
         "mask_fraction": float(sky.mask.mean()),
         "n_components": len(sky.components),
         "components": json.dumps(sky.components),

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 
 from ..errors import RadioUNetError
 
-__all__ = ["Preset", "PRESETS", "get_preset"]
+__all__ = ["Preset", "PRESETS", "get_preset", "REALISM_SKY", "REALISM_ARTEFACTS"]
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,18 @@ class Preset:
     robust : float or None
         Briggs robust; ``None`` tunes robust to reach the beam.
     description : str
+    sky : dict
+        :class:`~radio_unet.sky.SkyConfig` overrides.
+    artefacts : dict
+        :class:`~radio_unet.observe.ArtefactRanges` settings (correlated
+        residual noise, direction-dependent errors, out-of-field sources);
+        empty for none.
+    background : str or None
+        Real images to observe the sky models into (``radio-unet simulate
+        --background``): a FITS file, a folder of them or a glob pattern.
+        Each image is a random cut-out of one of them (blank fields or
+        residual maps at the preset's pixel scale) plus the sky observed
+        without noise or artefacts: the real image brings its own.
     """
 
     name: str
@@ -63,6 +75,8 @@ class Preset:
     robust: float | None = None
     description: str = ""
     sky: dict = field(default_factory=dict, hash=False, compare=False)
+    artefacts: dict = field(default_factory=dict, hash=False, compare=False)
+    background: str | None = None
 
     def with_overrides(self, **changes) -> "Preset":
         """A copy with some fields replaced (e.g. a smaller ``npix`` for tests)."""
@@ -87,6 +101,11 @@ class Preset:
         return self
 
 
+#: What every survey preset adds to the thermal noise: the faint confusion population and the artefact ranges of
+#: :class:`~radio_unet.observe.ArtefactRanges` (its defaults).
+REALISM_SKY = {"confusion": True}
+REALISM_ARTEFACTS = {"p_excess": 0.85}
+
 PRESETS: dict[str, Preset] = {
     p.name: p
     for p in (
@@ -97,6 +116,8 @@ PRESETS: dict[str, Preset] = {
             beams_arcsec=(6.0,),
             noise_rms_jy_beam=(50e-6, 150e-6),
             description="The paper's set-up: LoTSS 6\" resolution, 2000x2000 at 2\"/px",
+            sky=REALISM_SKY,
+            artefacts=REALISM_ARTEFACTS,
         ),
         Preset(
             name="lotss-20as",
@@ -106,6 +127,8 @@ PRESETS: dict[str, Preset] = {
             noise_rms_jy_beam=(70e-6, 150e-6),
             robust=-0.5,
             description="LoTSS low-resolution cluster images: 960x960 at 4.5\"/px, 20\" beam, rms ~100 uJy/beam",
+            sky=REALISM_SKY,
+            artefacts=REALISM_ARTEFACTS,
         ),
         Preset(
             name="lotss-6as-512",
@@ -114,7 +137,8 @@ PRESETS: dict[str, Preset] = {
             beams_arcsec=(6.0,),
             noise_rms_jy_beam=(50e-6, 150e-6),
             description="lotss-6as on a 512x512 grid (clusters at z >= 0.1 so that halos fit): many small training fields quickly",
-            sky={"z_range": (0.1, 0.6)},
+            sky={"z_range": (0.1, 0.6), **REALISM_SKY},
+            artefacts=REALISM_ARTEFACTS,
         ),
     )
 }

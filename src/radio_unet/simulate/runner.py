@@ -88,7 +88,8 @@ def simulate_dataset(
         raise RadioUNetError(f"unknown route {route!r}: use 'image' or 'visibility'")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    _check_run_settings(out, {"preset": preset.name, "npix": preset.npix, "seed": seed, "route": route, "n": n})
+    extras = {k: v for k, v in (("background", preset.background), ("rg_templates", preset.sky.get("rg_templates"))) if v}
+    _check_run_settings(out, {"preset": preset.name, "npix": preset.npix, "seed": seed, "route": route, "n": n, **extras})
     todo = [i for i in range(n) if not is_done(out, i)]
     if len(todo) < n:
         print(f"resuming: {n - len(todo)} of {n} images already in {out}")

@@ -128,6 +128,26 @@ class SkyConfig:
     rg_in_cluster_fraction : float
         Fraction of radio galaxies placed inside a cluster (within 0.7 R500,
         at its redshift) when the field has clusters.
+    rg_templates : str or None
+        Glob pattern of FITS cut-outs of real radio galaxies (e.g. MiraBest)
+        used as templates (:mod:`radio_unet.sky.templates`): each field adds
+        ``n_template_galaxies`` of them, rescaled to a size drawn from
+        ``rg_size_kpc_range`` at a redshift from ``z_range``, rotated,
+        mirrored at random, with a flux from ``rg_flux_range``.
+    n_template_galaxies : (int, int)
+        Inclusive range of template radio galaxies per field.
+    confusion : bool
+        Add the faint, clustered point-source population below
+        ``compact_s_min`` (:mod:`radio_unet.sky.confusion`); it never enters
+        the label map or the mask.
+    confusion_s_min : float
+        Faintest confusion source (Jy at ``freq_hz``).
+    confusion_norm_range, confusion_slope_range : (float, float)
+        ``S^2.5 dN/dS = norm (S / compact_s_min)**slope`` (Jy^1.5 sr^-1) below
+        ``compact_s_min``; norm log-uniform, slope uniform, drawn per field.
+    confusion_cluster_sigma_range, confusion_cluster_scale_arcsec_range : (float, float)
+        Clustering of the faint sources: rms of the log density and its
+        correlation length (arcsec, log-uniform).
     foreground : bool
         Add a Galactic foreground.
     foreground_rms_k_range : (float, float)
@@ -198,6 +218,16 @@ class SkyConfig:
     rg_size_kpc_range: Range = (40.0, 600.0)
     rg_flux_range: Range = (1e-3, 2.0)
     rg_in_cluster_fraction: float = 0.5
+    # real radio-galaxy templates
+    rg_templates: str | None = None
+    n_template_galaxies: tuple[int, int] = (0, 3)
+    # faint population below the noise (confusion)
+    confusion: bool = False
+    confusion_s_min: float = 1e-7
+    confusion_norm_range: Range = (5.0, 30.0)
+    confusion_slope_range: Range = (0.3, 1.2)
+    confusion_cluster_sigma_range: Range = (0.0, 1.2)
+    confusion_cluster_scale_arcsec_range: Range = (20.0, 300.0)
     # Galactic foreground
     foreground: bool = False
     foreground_rms_k_range: Range = (0.5, 3.0)
@@ -314,6 +344,14 @@ class SkyConfig:
         self._pair("halo_turbulence_range", lo=0.0, hi=3.0)
         self._pair("filament_fill_range", positive=True, hi=1.0)
         self._pair("foreground_rms_k_range", lo=0.0)
+        self._pair("n_template_galaxies", lo=0, integer=True)
+        if self.rg_templates is not None and not isinstance(self.rg_templates, str):
+            raise RadioUNetError(f"sky config: rg_templates must be a glob pattern (str) or None, got {self.rg_templates!r}")
+        self._pair("confusion_norm_range", positive=True)
+        self._pair("confusion_slope_range", lo=-1.0, hi=1.45)
+        self._pair("confusion_cluster_sigma_range", lo=0.0, hi=3.0)
+        self._pair("confusion_cluster_scale_arcsec_range", positive=True)
+        self._scalar("confusion_s_min", positive=True)
         self._scalar("halo_re_pivot_kpc", positive=True)
         self._scalar("halo_re_slope")
         self._scalar("halo_re_scatter_dex", lo=0.0)
@@ -334,7 +372,11 @@ class SkyConfig:
                 f"sky config: rg_kind_weights must be {len(RADIO_GALAXY_KINDS)} non-negative numbers "
                 f"({', '.join(RADIO_GALAXY_KINDS)}) with a positive sum, got {self.rg_kind_weights!r}"
             )
-        for name in ("compact", "foreground"):
+        if self.confusion and self.confusion_s_min >= self.compact_s_min:
+            raise RadioUNetError(
+                f"sky config: confusion_s_min ({self.confusion_s_min}) must be below compact_s_min ({self.compact_s_min})"
+            )
+        for name in ("compact", "foreground", "confusion"):
             if not isinstance(getattr(self, name), (bool, np.bool_)):
                 raise RadioUNetError(f"sky config: {name} must be true or false, got {getattr(self, name)!r}")
         return self

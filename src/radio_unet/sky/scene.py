@@ -19,6 +19,8 @@ from .components import DIFFUSE_CLASSES, Component
 from .config import SkyConfig
 from .cosmology import flux_from_power, get_cosmology, kpc_to_pixels, r500_kpc
 from .diffuse import bridge, filaments, halo, minihalo, relic
+from .confusion import confusion_image, draw_confusion
+from .templates import load_templates, place_template
 from .foreground import galactic_foreground
 from .radiogalaxies import RADIO_GALAXY_KINDS, fr1, radio_galaxy
 from .render import add_blobs
@@ -592,6 +594,24 @@ def make_sky(
             )
         )
 
+    # ---------------------------------------------------------------- real radio-galaxy templates
+    if cfg.rg_templates:
+        templates = load_templates(cfg.rg_templates)
+        for _ in range(int(rng.integers(cfg.n_template_galaxies[0], cfg.n_template_galaxies[1] + 1))):
+            k = int(rng.integers(len(templates)))
+            x, y = rng.uniform(0, nx - 1), rng.uniform(0, ny - 1)
+            z = _uniform(rng, cfg.z_range)
+            size_kpc = _loguniform(rng, cfg.rg_size_kpc_range)
+            size = max(to_pix(size_kpc, z), 3.0)
+            s = _loguniform(rng, cfg.rg_flux_range)
+            ang, mirror = rng.uniform(0, 360), bool(rng.random() < 0.5)
+            placed = place_template(canvas.get(Component.RADIO_GALAXY), templates[k], centre=(x, y), size_pix=size,
+                                    angle_deg=ang, flux=s, mirror=mirror)
+            components.append(_jsonable({"kind": "radio_galaxy", "label": int(Component.RADIO_GALAXY),
+                                         "morphology": "template", "template": k, "x": x, "y": y, "z": z,
+                                         "size_kpc": size_kpc, "size_pix": size, "angle_deg": ang, "mirror": mirror,
+                                         "flux_jy": s, "flux_in_image_jy": placed}))
+
     # ---------------------------------------------------------------- compact sources
     if cfg.compact:
         model = cfg.counts_model
@@ -628,6 +648,18 @@ def make_sky(
     else:
         cat = np.zeros(0, dtype=CATALOGUE_DTYPE)
 
+    # ---------------------------------------------------------------- faint population (confusion)
+    faint = None
+    if cfg.confusion:
+        draw = draw_confusion(
+            rng, s_min=cfg.confusion_s_min, s_max=cfg.compact_s_min, norm_range=cfg.confusion_norm_range,
+            slope_range=cfg.confusion_slope_range, cluster_sigma_range=cfg.confusion_cluster_sigma_range,
+            cluster_scale_pix_range=tuple(v / pix for v in cfg.confusion_cluster_scale_arcsec_range),
+        )
+        faint, n_faint = confusion_image(shape, pix, draw, rng=rng)
+        components.append(_jsonable({"kind": "confusion", "label": int(Component.BACKGROUND), "n": n_faint,
+                                     "flux_jy": float(faint.sum(dtype=np.float64)), **draw.to_dict()}))
+
     # ---------------------------------------------------------------- foreground
     if cfg.foreground:
         rms = _uniform(rng, cfg.foreground_rms_k_range)
@@ -654,6 +686,8 @@ def make_sky(
             diffuse += m
     labels = label_map(maps, cfg.mask_threshold) if maps else np.zeros(shape, dtype=np.uint8)
     mask = diffuse > cfg.mask_threshold
+    if faint is not None:  # background for the labels and the mask
+        image += faint
     return SkyModel(
         image=image,
         diffuse=diffuse,

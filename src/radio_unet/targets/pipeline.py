@@ -214,12 +214,30 @@ class TargetJob:
                                    contour=self.prob_threshold, title=item["name"], text=text, signature=signature,
                                    limits=limits)
         status = "ok" if m["npix"] > 0 else "no valid probability pixels within the radius"
+        fractions = _aperture_classes(prob_path, m)
         thumb = thumbnail(image.data, prob_grid, center_xy=(cx, cy), radius_pix=radius_cut, size=self.thumb_size,
                           limits=limits)
         return {**base, "status": status, **{k: m[k] for k in ("R", "coverage", "npix", "npix_circle", "npix_above",
                                                               "max_p", "radius_pix", "area_kpc2")},
-                "cutout": Path(cutout["file"]).name, "prob": str(prob_path), "figure": str(figure) if figure else "",
-                "thumb": thumb}
+                **fractions, "cutout": Path(cutout["file"]).name, "prob": str(prob_path),
+                "figure": str(figure) if figure else "", "thumb": thumb}
+
+
+def _aperture_classes(prob_path: Path, m: dict) -> dict[str, float]:
+    """Class fractions inside the aperture from the class map beside ``prob_path`` (a classification network's
+    ``<stem>.class.fits``); empty when there is none."""
+    from astropy.io import fits
+
+    from .ratio import class_fractions
+
+    class_path = Path(str(prob_path).replace(".prob.fits", ".class.fits"))
+    if class_path == Path(prob_path) or not class_path.exists():
+        return {}
+    with fits.open(class_path) as hdul:
+        header, data = hdul[0].header, hdul[0].data
+        names = [header[f"CLASS{i}"] for i in range(256) if f"CLASS{i}" in header]
+        return class_fractions(data, names, center_xy=(m["x"], m["y"]), radius_pix=m["radius_pix"],
+                               blank=int(header.get("BLANKCLS", 255)))
 
 
 def results_table(catalog: Table, results: Sequence[dict], *, off: Sequence[dict] = (), failures=(),
@@ -256,6 +274,8 @@ def results_table(catalog: Table, results: Sequence[dict], *, off: Sequence[dict
     out["area_kpc2"] = column("area_kpc2", np.nan, float)
     out["area_kpc2"].unit = "kpc2"
     out["max_p"] = column("max_p", np.nan, float)
+    for key in dict.fromkeys(k for r in results for k in r if k.startswith("frac_")):  # classification network
+        out[key] = column(key, np.nan, float)
     out["detected"] = detect(out["R"], threshold)
     if "label" in catalog.colnames:
         out["label"] = catalog["label"]

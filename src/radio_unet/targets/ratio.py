@@ -23,7 +23,8 @@ import numpy as np
 
 from ..errors import RadioUNetError
 
-__all__ = ["circle_rows", "circle_mask", "detection_ratio", "radius_pixels", "pixel_area_kpc2", "measure_target"]
+__all__ = ["circle_rows", "circle_mask", "detection_ratio", "radius_pixels", "pixel_area_kpc2", "measure_target",
+           "class_fractions", "class_column"]
 
 
 def circle_rows(center_xy: tuple[float, float], radius_pix: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -66,6 +67,45 @@ def circle_mask(shape: tuple[int, int], center_xy: tuple[float, float], radius_p
         if b >= a:
             mask[y, a : b + 1] = True
     return mask
+
+
+def class_column(name: str) -> str:
+    """Table column of a class's fraction: ``'radio galaxy'`` -> ``frac_radio_galaxy``."""
+    return "frac_" + "".join(c if c.isalnum() else "_" for c in name.lower()).strip("_")
+
+
+def class_fractions(class_map: np.ndarray, names: list[str], *, center_xy: tuple[float, float], radius_pix: float,
+                    blank: int = 255) -> dict[str, float]:
+    """Fraction of the valid pixels within a circle given each class (arg-max class map of a classification network).
+
+    Parameters
+    ----------
+    class_map : numpy.ndarray
+        Integer class map (``<stem>.class.fits``); ``blank`` marks blank pixels.
+    names : list of str
+        Class names by value (``CLASSn`` cards).
+    center_xy, radius_pix
+        The aperture (as :func:`detection_ratio`).
+    blank : int
+        Value of blank pixels.
+
+    Returns
+    -------
+    dict
+        :func:`class_column` of every class -> fraction (NaN without valid pixels in the circle).
+
+    Examples
+    --------
+    >>> m = np.zeros((11, 11), np.uint8); m[5, 4:7] = 5
+    >>> round(class_fractions(m, ["background", "x", "y", "z", "w", "radio galaxy"], center_xy=(5, 5),
+    ...                       radius_pix=1.0)["frac_radio_galaxy"], 2)
+    0.6
+    """
+    inside = circle_mask(class_map.shape, center_xy, radius_pix) & (class_map != blank)
+    values = np.asarray(class_map)[inside].astype(np.int64)
+    counts = np.bincount(values[values < len(names)], minlength=len(names))
+    total = int(inside.sum())
+    return {class_column(name): (float(counts[i]) / total if total else float("nan")) for i, name in enumerate(names)}
 
 
 def detection_ratio(

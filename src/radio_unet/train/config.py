@@ -216,6 +216,15 @@ class TrainConfig:
                 f"tile {self.data.tile} must be a multiple of {self.model_config().divisor} (2**depth of the model)"
             )
 
+    def check_classes(self) -> None:
+        """The output classes must fit the target: 2 for masks, one per :class:`~radio_unet.sky.Component` for labels."""
+        from ..sky.components import Component
+
+        n, wanted = self.model_config().n_classes, (len(Component) if self.data.target == "labels" else 2)
+        if n != wanted:
+            raise RadioUNetError(f"target {self.data.target!r} needs n_classes {wanted} (model {n}); "
+                                 + ("give --n-classes 8" if wanted > 2 else "use --target labels for more classes"))
+
     def model_config(self) -> UNetConfig:
         """The :class:`UNetConfig` of ``model``."""
         return UNetConfig.from_dict(self.model)
@@ -228,8 +237,12 @@ class TrainConfig:
         _, card = parent_card(self.init_model)
         arch = card.architecture
         wanted, parent = replace(self.model_config(), name=""), replace(arch, name="")
+        only_classes = {k: v for k, v in self.model.items() if k != "n_classes"} in ({"preset": "paper"}, {})
         if self.model == {"preset": "paper"} or wanted == parent:
             self.model = _model_dict(arch)
+        elif (only_classes or replace(wanted, n_classes=parent.n_classes) == parent) and self.trainable_layers is None:
+            # other output classes (e.g. the classification layer): a new 1x1 head, every layer trainable
+            self.model = _model_dict(replace(arch, n_classes=wanted.n_classes, name="custom"))
         elif (replace(wanted, base_filters=parent.base_filters) == parent
               and wanted.base_filters > parent.base_filters and self.trainable_layers is None):
             # a wider network grown from the parent (models.widen), every layer trainable
@@ -237,11 +250,15 @@ class TrainConfig:
         else:
             raise RadioUNetError(
                 f"fine-tuning keeps the architecture of {self.init_model} ({arch.name}: base_filters {arch.base_filters}, "
-                f"depth {arch.depth}, dropout {arch.dropout}, up_kernel {arch.up_kernel}); the one change allowed is a "
-                "larger base_filters with every layer trainable (the parent is widened first)"
+                f"depth {arch.depth}, dropout {arch.dropout}, up_kernel {arch.up_kernel}); the changes allowed are a "
+                "larger base_filters with every layer trainable (the parent is widened first) or other n_classes with "
+                "every layer trainable (a new head)"
             )
-        if self.data.vmin is None or self.data.vmax is None:
-            norm = Normalization.from_dict(card.normalization)
+        parent_norm = Normalization.from_dict(card.normalization)
+        if self.data.norm is None:
+            self.data = replace(self.data, norm=parent_norm.kind)
+        if self.data.norm == "log" and parent_norm.kind == "log" and (self.data.vmin is None or self.data.vmax is None):
+            norm = parent_norm
             if norm.unit != "Jy/pixel":
                 raise RadioUNetError(
                     f"{self.init_model}: the model normalises with limits in {norm.unit}; give vmin and vmax in Jy/pixel"
@@ -436,7 +453,12 @@ def add_train_arguments(parser: argparse.ArgumentParser, *, finetune: bool = Fal
     g.add_argument("--mask-glob", metavar="PATTERN", help="ready 0/1 masks matching the images")
     g.add_argument("--sky-glob", metavar="PATTERN", help="Jy/pixel sky models matching the images (thresholded into masks)")
     g.add_argument("--pairing", choices=["name", "sorted"], help="pair user files by wildcard parts of the name (default) or sorted order")
-    g.add_argument("--target", choices=["mask", "sky"], help="manifest column to train on (sky: re-threshold the sky models)")
+    g.add_argument("--target", choices=["mask", "sky", "labels"],
+                   help="manifest column to train on (sky: re-threshold the sky models; labels: the component classes, "
+                        "for a classification network with --n-classes 8)")
+    g.add_argument("--norm", choices=["snr", "log"],
+                   help="input normalisation: snr (noise-relative, the default) or log (the paper's absolute limits; "
+                        "the default when --vmin/--vmax are given; fine-tuning: the parent's)")
     g.add_argument("--sky-threshold", type=float, metavar="JY_PIX", help="mask threshold on sky models (default 1e-8 Jy/pixel)")
     g.add_argument("--unit", choices=["Jy/beam", "Jy/pixel"], help="brightness unit of images without BUNIT")
     g.add_argument("--beam", metavar="BMAJ[,BMIN,BPA]", help="beam (arcsec, arcsec, deg) of images without one")
@@ -460,6 +482,8 @@ def add_train_arguments(parser: argparse.ArgumentParser, *, finetune: bool = Fal
         g.add_argument("--depth", type=int, metavar="N", help="number of poolings (4 in the paper)")
         g.add_argument("--dropout", type=float, metavar="P", help="dropout after each pooling (0.5 in the paper)")
         g.add_argument("--up-kernel", type=int, choices=[2, 3], help="transposed-convolution kernel (2 in the paper)")
+        g.add_argument("--n-classes", type=int, metavar="N",
+                       help="output classes: 2 (background, diffuse) or 8 with --target labels (radio_unet.sky.Component)")
         g.add_argument("--init-model", metavar="NAME|PATH",
                        help="fine-tune: start from this trained model (its architecture and normalisation); see radio-unet finetune")
     g.add_argument("--trainable-layers", type=int, metavar="N",

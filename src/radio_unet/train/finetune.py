@@ -164,19 +164,24 @@ def start_from_parent(model: RadioUNet, init_model: str | PathLike, trainable_la
     path = resolve_model(init_model)
     parent, card = load_model(path)
     wider = model.config.base_filters > parent.config.base_filters
-    if replace(parent.config, name="", base_filters=model.config.base_filters) != replace(model.config, name="") or (
-        model.config.base_filters < parent.config.base_filters
-    ):
+    new_head = model.config.n_classes != parent.config.n_classes
+    if replace(parent.config, name="", base_filters=model.config.base_filters, n_classes=model.config.n_classes) != \
+            replace(model.config, name="") or model.config.base_filters < parent.config.base_filters:
         raise RadioUNetError(f"{path}: its architecture {parent.config} differs from the network to fine-tune {model.config}")
     if wider:
         parent = widen(parent, model.config.base_filters)
-    model.load_state_dict(parent.state_dict())
+    state = parent.state_dict()
+    if new_head:  # other classes: every layer but the 1x1 output convolution starts from the parent
+        state = {k: v for k, v in state.items() if not k.startswith("head.")}
+        state.update({k: v for k, v in model.state_dict().items() if k.startswith("head.")})
+    model.load_state_dict(state)
     trainable = freeze_all_but_top(model, trainable_layers)
     return {
         "model": str(path),
         "sha256": card.sha256,
         "architecture": card.architecture.name,
         **({"widened_from_base_filters": card.architecture.base_filters} if wider else {}),
+        **({"new_head_classes": model.config.n_classes} if new_head else {}),
         "created": card.created,
         "trainable_layers": len(trainable),
         "frozen_layers": weighted_layer_count(model.config) - len(trainable),

@@ -17,7 +17,12 @@ try:
 except ImportError:  # pragma: no cover - lightning is a dependency
     pl = None
 
-__all__ = ["RadioUNetModule", "cross_entropy", "soft_dice_loss", "iou_counts", "mean_iou", "step_seed"]
+__all__ = ["RadioUNetModule", "cross_entropy", "soft_dice_loss", "diffuse_dice_loss", "diffuse_probability",
+           "diffuse_target", "iou_counts", "mean_iou", "step_seed", "DIFFUSE_CHANNELS"]
+
+#: Output channels of diffuse emission in a classification network (the values of
+#: :data:`radio_unet.sky.DIFFUSE_CLASSES`: halo, relic, mini-halo, filament/bridge).
+DIFFUSE_CHANNELS = (1, 2, 3, 4)
 
 
 def cross_entropy(logits: torch.Tensor, target: torch.Tensor, *, weight: torch.Tensor | None = None) -> torch.Tensor:
@@ -45,6 +50,24 @@ def soft_dice_loss(logits: torch.Tensor, target: torch.Tensor, *, eps: float = 1
     inter = (prob * onehot).sum(dims)
     denom = prob.sum(dims) + onehot.sum(dims)
     return 1.0 - ((2.0 * inter + eps) / (denom + eps)).mean()
+
+
+def diffuse_probability(logits: torch.Tensor, diffuse: Sequence[int]) -> torch.Tensor:
+    """Probability of diffuse emission ``(N, H, W)``: the softmax summed over the ``diffuse`` classes."""
+    return torch.softmax(logits.float(), dim=1)[:, list(diffuse)].sum(dim=1)
+
+
+def diffuse_dice_loss(logits: torch.Tensor, target: torch.Tensor, diffuse: Sequence[int], *, eps: float = 1.0) -> torch.Tensor:
+    """One minus the soft Dice coefficient of diffuse emission as one class (the union of ``diffuse``)."""
+    prob = diffuse_probability(logits, diffuse)
+    truth = torch.isin(target.long(), torch.as_tensor(list(diffuse), device=target.device)).to(prob.dtype)
+    inter = (prob * truth).sum()
+    return 1.0 - (2.0 * inter + eps) / (prob.sum() + truth.sum() + eps)
+
+
+def diffuse_target(target: torch.Tensor, diffuse: Sequence[int]) -> torch.Tensor:
+    """0/1 labels of diffuse emission from class labels."""
+    return torch.isin(target.long(), torch.as_tensor(list(diffuse), device=target.device)).long()
 
 
 def iou_counts(logits_or_prob: torch.Tensor, target: torch.Tensor, *, threshold: float = 0.5) -> tuple[torch.Tensor, torch.Tensor]:
@@ -136,6 +159,13 @@ class RadioUNetModule(_Base):
     paper's metric: mean of the background and emission IoUs of the
     0.5-thresholded probability, accumulated over the whole validation set),
     ``val_iou_bg``, ``val_iou_fg``; the same with ``test_`` for testing.
+
+    With more than two classes (the classification layer, trained on label
+    maps) the loss adds to the (weighted) cross entropy the soft Dice of the
+    non-background classes and the soft Dice of diffuse emission as one
+    class (the sum of :data:`DIFFUSE_CHANNELS`); ``val_iou``, ``val_iou_bg``
+    and ``val_iou_fg`` stay the paper's metric on that diffuse probability,
+    and ``val_iou_class<n>`` are the arg-max IoUs of every class.
     :attr:`epoch_results` holds the last values for the metrics CSV.
     """
 
@@ -183,6 +213,8 @@ class RadioUNetModule(_Base):
         loss = cross_entropy(logits, target, weight=self.class_weight)
         if self.hparams.loss == "dice_ce":
             loss = loss + soft_dice_loss(logits, target)
+            if logits.shape[1] > 2:
+                loss = loss + diffuse_dice_loss(logits, target, DIFFUSE_CHANNELS)
         return loss
 
     # -- accumulators (reduced across processes once per epoch) -------------------------------
@@ -194,6 +226,8 @@ class RadioUNetModule(_Base):
             "count": torch.zeros((), dtype=torch.float64, device=dev),
             "inter": torch.zeros(n, dtype=torch.float64, device=dev),
             "union": torch.zeros(n, dtype=torch.float64, device=dev),
+            "dinter": torch.zeros(2, dtype=torch.float64, device=dev),
+            "dunion": torch.zeros(2, dtype=torch.float64, device=dev),
         }
 
     def _accumulate(self, stage: str, loss: torch.Tensor, n: int, logits: torch.Tensor | None = None, target: torch.Tensor | None = None) -> None:
@@ -206,12 +240,19 @@ class RadioUNetModule(_Base):
             inter, union = iou_counts(logits.detach(), target)
             acc["inter"] += inter
             acc["union"] += union
+            if logits.shape[1] > 2:
+                prob = diffuse_probability(logits.detach(), DIFFUSE_CHANNELS)
+                binary = torch.stack([1.0 - prob, prob], dim=1)
+                inter, union = iou_counts(torch.log(binary.clamp_min(1e-12)), diffuse_target(target, DIFFUSE_CHANNELS))
+                acc["dinter"] += inter
+                acc["dunion"] += union
 
     def _reduced(self, stage: str) -> dict[str, float]:
         if stage not in self._acc:
             self._reset(stage)
         acc = self._acc[stage]
-        packed = torch.cat([acc["loss"].view(1), acc["count"].view(1), acc["inter"], acc["union"]])
+        packed = torch.cat([acc["loss"].view(1), acc["count"].view(1), acc["inter"], acc["union"], acc["dinter"],
+                            acc["dunion"]])
         trainer = getattr(self, "_trainer", None)
         if trainer is not None and trainer.world_size > 1:
             packed = trainer.strategy.reduce(packed, reduce_op="sum")
@@ -220,11 +261,15 @@ class RadioUNetModule(_Base):
         out = {f"{stage}_loss": loss_sum / count if count else float("nan")}
         if stage != "train":
             miou, per = mean_iou(packed[2 : 2 + n], packed[2 + n : 2 + 2 * n])
-            out[f"{stage}_iou"] = miou
             if n == 2:
+                out[f"{stage}_iou"] = miou
                 out[f"{stage}_iou_bg"], out[f"{stage}_iou_fg"] = per
             else:
-                out.update({f"{stage}_iou_{c}": v for c, v in enumerate(per)})
+                dmiou, dper = mean_iou(packed[2 + 2 * n : 4 + 2 * n], packed[4 + 2 * n : 6 + 2 * n])
+                out[f"{stage}_iou"] = dmiou
+                out[f"{stage}_iou_bg"], out[f"{stage}_iou_fg"] = dper
+                out[f"{stage}_iou_classes"] = miou
+                out.update({f"{stage}_iou_class{c}": v for c, v in enumerate(per)})
         return out
 
     # -- Lightning hooks ----------------------------------------------------------------------

@@ -29,12 +29,13 @@ import time
 import warnings
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
+import numpy as np
 import torch
 
 from ..errors import InputError, RadioUNetError
-from ..models.card import ModelCard
+from ..models.card import ModelCard, default_classes
 from ..models.serialize import save_model
 from .batchnorm import BatchNormRecalibration
 from .callbacks import EpochMetricsCSV
@@ -42,7 +43,7 @@ from .config import TrainConfig
 from .finetune import start_from_parent
 from .module import RadioUNetModule
 
-__all__ = ["train", "TrainResult", "balanced_class_weights"]
+__all__ = ["train", "TrainResult", "balanced_class_weights", "multiclass_weights", "label_frequencies"]
 
 
 @dataclass
@@ -87,6 +88,41 @@ def balanced_class_weights(foreground_fraction: float, *, clip: float = 1e-4) ->
         raise RadioUNetError("cannot compute balanced class weights: no training tiles")
     f = min(max(float(foreground_fraction), clip), 1.0 - clip)
     return [0.5 / (1.0 - f), 0.5 / f]
+
+
+def label_frequencies(dataset, n_classes: int, *, max_tiles: int = 2000) -> list[float]:
+    """Fraction of the pixels of each class over (up to ``max_tiles`` evenly spaced) training tiles."""
+    counts = np.zeros(n_classes, np.float64)
+    step = max(1, len(dataset) // max_tiles)
+    for i in range(0, len(dataset), step):
+        labels = np.asarray(dataset[i][1]).ravel()
+        counts += np.bincount(np.clip(labels, 0, n_classes - 1), minlength=n_classes)
+    total = counts.sum()
+    if total <= 0:
+        raise RadioUNetError("cannot compute balanced class weights: no training tiles")
+    return [float(c / total) for c in counts]
+
+
+def multiclass_weights(frequencies: Sequence[float], *, max_ratio: float = 50.0) -> list[float]:
+    """Inverse-square-root-frequency weights of many classes, at most ``max_ratio`` apart, mean pixel weight 1.
+
+    Classes absent from the training tiles get the largest weight of the others (they cost nothing).
+
+    Examples
+    --------
+    >>> [round(w, 3) for w in multiclass_weights([0.81, 0.09, 0.09, 0.01])]
+    [0.694, 2.083, 2.083, 6.25]
+    """
+    f = np.asarray(frequencies, np.float64)
+    present = f > 0
+    if not present.any():
+        raise RadioUNetError("cannot compute class weights: no class occurs")
+    w = np.zeros_like(f)
+    w[present] = f[present] ** -0.5
+    w = np.clip(w, None, w[present].min() * max_ratio)
+    w[~present] = w[present].max()
+    w /= float((w * f).sum())
+    return [float(v) for v in w]
 
 
 def _resolve_resume(config: TrainConfig, ckpt_dir: Path) -> str | None:
@@ -176,6 +212,7 @@ def train(config: TrainConfig) -> TrainResult:
     if config.threads:
         torch.set_num_threads(int(config.threads))
     pl.seed_everything(config.seed, workers=True, verbose=False)
+    config.check_classes()
     dm = RadioDataModule(config.data, batch_size=config.batch_size, num_workers=config.num_workers, seed=config.seed, progress=config.progress)
     dm.setup("fit")
     summary = dm.summary()
@@ -183,9 +220,10 @@ def train(config: TrainConfig) -> TrainResult:
 
     weights: Any = config.class_weights
     if weights == "balanced":
-        if model_cfg.n_classes != 2:
-            raise RadioUNetError("class_weights 'balanced' is defined for two classes; give the weights explicitly")
-        weights = balanced_class_weights(summary["foreground_fraction"])
+        if model_cfg.n_classes == 2:
+            weights = balanced_class_weights(summary["foreground_fraction"])
+        else:
+            weights = multiclass_weights(label_frequencies(dm.datasets["train"], model_cfg.n_classes))
     module = RadioUNetModule(
         model_cfg.to_dict(),
         lr=config.lr,
@@ -306,6 +344,7 @@ def train(config: TrainConfig) -> TrainResult:
     card = ModelCard(
         architecture=model_cfg,
         normalization=norm.to_dict(),
+        classes=default_classes(model_cfg.n_classes),
         pixel_scale_arcsec=summary["pixel_scale_arcsec"],
         beam_arcsec=summary["beam_arcsec"],
         tile=int(config.data.tile),

@@ -145,11 +145,19 @@ def test_mask_shape_mismatch_and_missing_beam(tmp_path, toy_root):
     assert PairReader([pair], beam="8").meta(0).beam_area_pixels == pytest.approx(18.13, rel=1e-3)
 
 
-def test_dataloader_batches(toy_root):
-    """The DataModule's loaders give (image, mask) batches of the configured size."""
-    dm = RadioDataModule(DataConfig(root=str(toy_root), tile=32, val_fraction=0.25, test_fraction=0.125), batch_size=3, seed=0)
+@pytest.mark.parametrize("norm", ["log", "snr"])
+def test_dataloader_batches(toy_root, norm):
+    """The DataModule's loaders give (image, mask) batches of the configured size, normalised as asked: the paper's
+    log stretch in [0, 1], the noise-relative one signed (noise around 0) and below asinh(max S/N) / asinh(1000)."""
+    dm = RadioDataModule(DataConfig(root=str(toy_root), tile=32, val_fraction=0.25, test_fraction=0.125, norm=norm),
+                         batch_size=3, seed=0)
     x, y = next(iter(dm.train_dataloader()))
     assert x.shape == (3, 1, 32, 32) and y.shape == (3, 32, 32)
-    assert float(x.min()) >= 0 and float(x.max()) <= 1 and set(y.unique().tolist()) <= {0, 1}
+    assert set(y.unique().tolist()) <= {0, 1}
+    if norm == "log":
+        assert float(x.min()) >= 0 and float(x.max()) <= 1
+    else:
+        assert float(x.min()) < -0.05 < 0.05 < float(x.max()) <= np.arcsinh(1e5) / np.arcsinh(1000.0)
+        assert abs(float(x.median())) < 0.1
     n_val = sum(len(b[0]) for b in dm.val_dataloader())
     assert n_val == len(dm.val_index)

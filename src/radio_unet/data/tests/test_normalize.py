@@ -68,4 +68,39 @@ def test_normalization_dataclass():
     np.testing.assert_array_equal(norm.apply(x, unit="Jy/beam", beam_area_pixels=10.0), normalize(x / 10.0, vmin=1e-9, vmax=1e-4))
     assert Normalization.from_dict(norm.to_dict()) == norm
     assert Normalization.from_dict(None) == Normalization()
-    assert norm.to_dict() == {"vmin": 1e-9, "vmax": 1e-4, "unit": "Jy/pixel"}
+    assert norm.to_dict() == {"vmin": 1e-9, "vmax": 1e-4, "unit": "Jy/pixel", "kind": "log", "box_beams": 40.0,
+                              "cap_sigma": 1000.0}
+    # cards written before the noise-relative normalisation keep the paper's
+    assert Normalization.from_dict({"vmin": 1e-9, "vmax": 1e-4, "unit": "Jy/pixel"}).kind == "log"
+
+
+def test_snr_normalization_is_noise_relative():
+    """The noise-relative normalisation gives the same input whatever the depth and unit of an image: noise of any
+    level maps to the same spread around 0, a 5-sigma source to the same value, blanks to 0."""
+    rng = np.random.default_rng(1)
+    noise = rng.standard_normal((256, 256))
+    noise[128, 128] = 5.0
+    norm = Normalization(kind="snr")
+    a = norm.apply(noise * 50e-6, beam_area_pixels=10.0)
+    b = norm.apply(noise * 3e-3, unit="Jy/beam", beam_area_pixels=10.0)  # 60 times deeper, other unit: same input
+    np.testing.assert_allclose(a, b, atol=1e-5)
+    assert abs(float(np.std(a)) - np.arcsinh(1.0) / np.arcsinh(1000.0)) < 0.03
+    assert a[128, 128] == pytest.approx(np.arcsinh(5.0) / np.arcsinh(1000.0), rel=0.05)
+    blank = noise.copy()
+    blank[:20] = np.nan
+    out, valid = norm.apply(blank, return_valid=True)
+    assert (out[:20] == 0).all() and not valid[:20].any() and valid[20:].all()
+
+
+def test_rms_map_follows_the_local_noise():
+    """rms_map (photutils Background2D) follows noise that changes across the image; small images get one value."""
+    from radio_unet.data.normalize import rms_map
+
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((256, 256))
+    x[:, 128:] *= 4.0
+    rms = rms_map(x, box=32)
+    assert rms[:, :96].mean() == pytest.approx(1.0, rel=0.1) and rms[:, 160:].mean() == pytest.approx(4.0, rel=0.1)
+    small = rms_map(rng.standard_normal((40, 40)), box=32)
+    assert np.ptp(small) == 0 and small[0, 0] == pytest.approx(1.0, rel=0.25)
+    assert np.isnan(rms_map(np.full((16, 16), np.nan), box=8)).all()

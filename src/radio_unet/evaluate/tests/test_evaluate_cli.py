@@ -83,3 +83,31 @@ def test_dataset_mode_scores_every_image_and_names_tta_rows(tmp_path, capsys):
         assert scores.groupby("method")["id"].nunique().eq(2).all()
         assert scores["mean_iou"].between(0, 1).all()
     assert "radio-unet tta" in capsys.readouterr().out
+
+
+def test_classifier_dataset_reports_per_class_iou(tmp_path, capsys):
+    """evaluate --dataset with a classification network: the diffuse rows as usual, plus the per-class IoU and a
+    confusion matrix (rows true, columns predicted) over the valid pixels of every image, written as tables."""
+    import torch
+
+    from radio_unet.data.synthetic import write_toy_dataset
+    from radio_unet.models import build_model, save_model
+
+    data = write_toy_dataset(tmp_path / "toy", n_images=2, size=64, seed=4)
+    torch.manual_seed(0)
+    model = build_model({"base_filters": 4, "depth": 2, "dropout": 0.0, "n_classes": 8})
+    weights = tmp_path / "tiny8.safetensors"
+    save_model(weights, model.eval(), {"normalization": {"kind": "snr"}, "pixel_scale_arcsec": 2.0,
+                                       "beam_arcsec": {"major": 8.0, "minor": 8.0, "pa": 0.0}})
+    assert main(["evaluate", "--dataset", str(data), "--model", str(weights), "--split", "all", "--no-external",
+                 "-o", str(tmp_path / "ev")]) == 0
+    out = capsys.readouterr().out
+    assert "per-class IoU" in out and "confusion matrix" in out and "radio galaxy" in out
+    per_class = Table.read(tmp_path / "ev" / "class_iou.ecsv")
+    confusion = Table.read(tmp_path / "ev" / "confusion.ecsv")
+    assert list(per_class["class"])[:2] == ["background", "radio halo"] and len(per_class) == 8
+    counts = np.array([[row[c] for c in confusion.colnames[1:]] for row in confusion])
+    assert counts.sum() == 2 * 64 * 64  # every valid pixel of both images once
+    assert list(per_class["true_pixels"]) == list(counts.sum(axis=1))
+    iou = np.asarray(per_class["iou"], float)
+    assert np.all((iou[np.isfinite(iou)] >= 0) & (iou[np.isfinite(iou)] <= 1))

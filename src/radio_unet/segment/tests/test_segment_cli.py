@@ -229,3 +229,29 @@ def test_backend_that_cannot_run_the_precision_fails_before_any_file(tmp_path, t
     err = capsys.readouterr().err
     assert "precision 'int8' does not run on the torch backend" in err and str(path) not in err
     assert not out.exists() or not any(out.iterdir())
+
+
+@pytest.mark.parametrize("scale", [2.0, 1.5])
+def test_classifier_writes_class_map_and_class_probabilities(tmp_path, tiny_classifier, scale):
+    """A classification network writes <stem>.class.fits (arg-max, CLASSn cards, blanks 255) and
+    <stem>.classprob.fits (plane n+1 = class n); prob.fits is the sum of the diffuse classes. On the input grid
+    whether or not the image is resampled."""
+    src = _image(tmp_path, scale=scale)
+    out = tmp_path / "out"
+    assert main(["segment", str(src), "-o", str(out), "--model", str(tiny_classifier), "--no-png"]) == 0
+    prob = read_image(out / "field.prob.fits")
+    cube = fits.getdata(out / "field.classprob.fits")
+    header = fits.getheader(out / "field.classprob.fits")
+    classes = fits.getdata(out / "field.class.fits")
+    assert cube.shape == (8,) + prob.shape and classes.shape == prob.shape
+    assert header["CLASS5"] == "radio galaxy" and header["CTYPE3"] == "CLASS"
+    assert fits.getheader(out / "field.class.fits")["CLASS1"] == "radio halo"
+    valid = np.isfinite(prob.data)
+    assert not valid[:3].any() and valid[3:].all() and (classes[:3] == 255).all()
+    np.testing.assert_allclose(prob.data[valid], cube[1:5][:, valid].sum(axis=0), atol=1e-5)
+    np.testing.assert_array_equal(classes[valid], np.argmax(cube[:, valid], axis=0))
+    # the probabilities sum to 1 (resampled: away from the blank rows and the border, where the interpolation
+    # mixes in the zeros outside the map)
+    inner = np.zeros_like(valid)
+    inner[8:-3, 3:-3] = True
+    np.testing.assert_allclose(cube[:, inner].sum(axis=0), 1.0, atol=1e-3 if scale == 2.0 else 0.05)

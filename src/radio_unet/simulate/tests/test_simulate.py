@@ -92,3 +92,40 @@ def test_dask_workers_give_the_same_files(dataset, tmp_path):
         a = read_image(out / f"sim_0000{index}.image.fits").data
         b = read_image(tmp_path / f"sim_0000{index}.image.fits").data
         np.testing.assert_array_equal(a, b)
+
+
+def test_realism_is_recorded(dataset):
+    """The survey presets draw artefacts and a confusion population per image and record them."""
+    _, table = dataset
+    drawn = [json.loads(a) for a in table["artefacts"]]
+    assert all({"excess_fraction", "dd_strength", "n_outside"} <= set(a) for a in drawn)
+    assert all(any(c["kind"] == "confusion" for c in json.loads(comps)) for comps in table["components"])
+
+
+def test_background_cutouts_hold_the_real_noise(tmp_path, capsys):
+    """--background: every image is a cut-out of the real image plus the sky restored with its beam; the pixel scale
+    must match and a too small background is a clear error."""
+    from astropy.io import fits
+
+    from radio_unet.io import Beam, make_celestial_wcs, write_image
+
+    rng = np.random.default_rng(0)
+    noise = rng.normal(0, 7e-5, (200, 200)).astype(np.float32)
+    bg = tmp_path / "bg"
+    bg.mkdir()
+    wcs = make_celestial_wcs((200, 200), pixel_scale_arcsec=2.0, ra_deg=150.0, dec_deg=50.0)
+    write_image(bg / "blank.fits", noise, wcs=wcs, beam=Beam(8.0, 8.0, 0.0), unit="Jy/beam")
+    preset = SMALL.with_overrides(background=str(bg), sky={**SMALL.sky, "n_clusters": (0, 0), "compact": False,
+                                                          "n_radio_galaxies": (0, 0), "p_filaments": 0.0,
+                                                          "confusion": False})
+    table = simulate_dataset(preset, 2, tmp_path / "out", seed=1, gallery=0)
+    assert set(table["background"]) == {"blank.fits"} and np.allclose(table["bmaj_arcsec"], 8.0)
+    image = fits.getdata(tmp_path / "out" / table["image"][0])
+    assert image.std() == pytest.approx(7e-5, rel=0.05)
+    assert table["noise_rms_jy_beam"][0] == pytest.approx(7e-5, rel=0.05)
+    capsys.readouterr()
+    for k, (changes, message) in enumerate((({"npix": 256}, "smaller than the 256x256"),
+                                            ({"pixel_scale_arcsec": 1.5}, "pixel scale"))):
+        with pytest.raises(RadioUNetError, match="images failed"):
+            simulate_dataset(preset.with_overrides(**changes), 1, tmp_path / f"bad{k}", seed=1, gallery=0)
+        assert message in capsys.readouterr().out

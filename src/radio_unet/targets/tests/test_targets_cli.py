@@ -238,3 +238,22 @@ def test_targets_through_real_segmentation(fields, tmp_path, tiny_model, capsys)
     assert np.isnan(t05.data[:, : _blank_columns(t05, fields.radec["T05"], 3.2)]).all()
     assert fits.getheader(out / "segment" / "T01.prob.fits")["HIERARCH RUNET MODEL"] == str(tiny_model)
     assert (out / "gallery.png").exists() and (out / "sweep.ecsv").exists()
+
+
+def test_targets_report_class_fractions_of_a_classifier(fields, tmp_path, tiny_classifier):
+    """With a classification network, targets.ecsv gains the fraction of each class inside the aperture (one column
+    per class of the CLASSn cards), summing to 1; segment wrote the class maps beside the probability maps."""
+    catalog = tmp_path / "few.csv"
+    lines = fields.catalog.read_text().splitlines()
+    catalog.write_text("\n".join([lines[0]] + [line for line in lines if line.startswith(("T01", "T02"))]) + "\n")
+    out = tmp_path / "cls"
+    args = ["targets", "--catalog", str(catalog), "--images", str(fields.images["A"]), "-o", str(out),
+            "--size", str(SIZE), "--model", str(tiny_classifier), "--label-column", "class", "--no-png"]
+    assert main(args) == 0
+    table = Table.read(out / "targets.ecsv")
+    columns = [c for c in table.colnames if c.startswith("frac_")]
+    assert columns[0] == "frac_background" and "frac_radio_galaxy" in columns and len(columns) == 8
+    for row in table:
+        assert sum(row[c] for c in columns) == pytest.approx(1.0)
+    classes = fits.getdata(out / "segment" / "T01.class.fits")
+    assert classes.shape == (SIZE, SIZE) and set(np.unique(classes)) <= set(range(8)) | {255}

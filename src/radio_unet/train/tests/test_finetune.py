@@ -114,7 +114,8 @@ def test_finetuning_run_keeps_frozen_layers_and_records_the_parent(parent, toy_r
     record = card.training["finetuned_from"]
     assert record["sha256"] == parent_card.sha256 and record["trainable_layers"] == 6 and record["frozen_layers"] == 17
     assert record["trainable_parameters"] < record["parameters"] == tuned.num_parameters()
-    assert card.normalization == PARENT_NORM  # the parent's normalisation, not the default
+    assert card.normalization == {**PARENT_NORM, "kind": "log", "box_beams": 40.0, "cap_sigma": 1000.0}  # the parent's,
+    # not the default (noise-relative) one
     assert card.architecture == parent_card.architecture
     saved = TrainConfig.from_yaml(result.out / "config.yaml")
     assert saved.init_model == str(path) and saved.trainable_layers == 6 and saved.data.vmin == 1e-9

@@ -58,3 +58,24 @@ def test_module_options_are_checked():
     assert m(torch.zeros(2, 1, 32, 32)).shape == (2, 2, 32, 32)
     opt = m.configure_optimizers()
     assert isinstance(opt, torch.optim.RMSprop) and opt.defaults["alpha"] == 0.9 and opt.defaults["lr"] == 1e-4
+
+
+def test_multiclass_losses_and_weights():
+    """The diffuse Dice is 0 for a perfect prediction of the diffuse union whatever the diffuse class predicted;
+    inverse-sqrt-frequency weights are bounded and average to 1 over the pixels."""
+    import numpy as np
+
+    from radio_unet.train.module import DIFFUSE_CHANNELS, diffuse_dice_loss, diffuse_probability
+    from radio_unet.train.run import multiclass_weights
+
+    target = torch.zeros(1, 8, 8, dtype=torch.long)
+    target[0, :4] = 1  # halo
+    logits = torch.full((1, 8, 8, 8), -20.0)
+    logits[0, 0, 4:] = 20.0
+    logits[0, 2, :4] = 20.0  # called relic: still diffuse
+    assert float(diffuse_dice_loss(logits, target, DIFFUSE_CHANNELS)) < 0.05
+    assert torch.allclose(diffuse_probability(logits, DIFFUSE_CHANNELS)[0, :4], torch.ones(4, 8))
+    w = multiclass_weights([0.9, 0.09, 0.0, 0.01, 0, 0, 0, 0])
+    f = np.array([0.9, 0.09, 0.0, 0.01, 0, 0, 0, 0])
+    assert float((np.array(w) * f).sum()) == pytest.approx(1.0) and max(w) / min(w) <= 50.0 + 1e-9
+    assert w[2] == max(w)  # absent classes get the largest weight

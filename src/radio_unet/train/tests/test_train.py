@@ -33,7 +33,8 @@ def test_tiny_training_lowers_the_loss_and_writes_outputs(tiny_config):
     assert result.last_checkpoint.exists() and result.best_checkpoint.exists()
     model, card = load_model(result.model_path)
     assert card.architecture.base_filters == 4 and card.tile == 32 and card.seed == 0
-    assert card.normalization == {"vmin": 1e-10, "vmax": 1e-5, "unit": "Jy/pixel"}
+    assert card.normalization["kind"] == "snr"  # the noise-relative input is the default of new models
+    assert card.class_names() == ["background", "diffuse emission"] and card.diffuse_channels() == [1]
     assert card.pixel_scale_arcsec == pytest.approx(2.0) and card.beam_arcsec["major"] == pytest.approx(8.0)
     assert set(card.dataset["splits"]) == {"train", "val", "test"} and card.command
     assert "best_val_iou" in card.metrics and "test_iou" in card.metrics and card.training["wall_time_s"] > 0
@@ -91,3 +92,25 @@ def test_max_time_stops_at_an_epoch_end_and_auto_resumes(tiny_config):
     assert [int(r["epoch"]) for r in _rows(second.metrics_path)] == list(range(target))
     with pytest.raises(RadioUNetError, match="DD:HH:MM:SS"):
         train(TrainConfig.from_dict({**tiny_config, "max_time": "soon", "overwrite": True}))
+
+
+def test_classification_layer_trains_on_label_maps(tiny_config):
+    """--target labels with 8 classes: the loss falls, the card names the classes of the label maps, the checkpoint
+    metric is the diffuse IoU (sum of the diffuse classes) and every class has its IoU; a class count that does not fit
+    the target is a clear error."""
+    cfg = TrainConfig.from_dict({**tiny_config, "epochs": 6, "class_weights": "balanced", "loss": "dice_ce",
+                                 "data": {**tiny_config["data"], "target": "labels"},
+                                 "model": {**tiny_config["model"], "n_classes": 8}})
+    result = train(cfg)
+    rows = _rows(result.metrics_path)
+    losses = [float(r["train_loss"]) for r in rows]
+    # the Dice terms of the classes absent from the toy labels stay near 1 each: the loss falls by less than 10%
+    assert all(b < a for a, b in zip(losses, losses[1:])) and losses[-1] < losses[0] - 0.2, losses
+    _, card = load_model(result.model_path)
+    assert card.class_names()[5] == "radio galaxy" and card.diffuse_channels() == [1, 2, 3, 4]
+    assert card.architecture.n_classes == 8 and len(card.training["class_weights"]) == 8
+    assert 0 <= card.metrics["best_val_iou"] <= 1 and "test_iou_class6" in card.metrics
+    bad = TrainConfig.from_dict({**tiny_config, "data": {**tiny_config["data"], "target": "labels"},
+                                 "out": tiny_config["out"] + "_bad"})
+    with pytest.raises(RadioUNetError, match="n_classes 8"):
+        train(bad)

@@ -1,0 +1,276 @@
+"""Imperfections of real survey images that thermal noise alone lacks.
+
+A real LoTSS image is not "sky convolved with the PSF plus thermal noise".
+Its noise has extra power on scales of several beams (direction-dependent
+calibration residuals, ionospheric errors left after self-calibration),
+bright sources carry spokes and rings of their own calibration errors, and
+bright sources outside the imaged field leave ripples of their sidelobes. A
+network trained without them takes any such texture for faint diffuse
+emission. This module adds them to a dirty image, each drawn per image from
+ranges (:class:`ArtefactRanges`) so that no single texture identifies empty
+sky:
+
+* **correlated residual noise** (:func:`correlated_noise`): a share
+  ``excess_fraction`` of the noise variance is moved into a component whose
+  power spectrum is the weighted uv-coverage's (stripes and all) times
+  ``(1 + (k L)^2)^(-slope/2)``: flat on scales larger than ``L`` beams, falling
+  on smaller ones; modulated by a smooth log-normal envelope so that some
+  directions are worse than others.
+* **direction-dependent errors** (:func:`dd_artefacts`): the field is cut into
+  a few facets (random Voronoi cells); the compact sources and radio
+  galaxies of each facet are convolved with the *error* of the PSF,
+  ``PSF(gains) - PSF``, for one bank realisation of strong station gain
+  errors, scaled per facet. Bright sources get the spokes and rings of real
+  images; faint ones get errors far below the noise.
+* **out-of-field sources** (:func:`dd_artefacts` too): sources placed in the
+  padding around the field (up to one field size away) whose error patterns
+  reach into the field, scaled to a drawn rms.
+
+Diffuse emission gets no calibration errors here, so the reference mask keeps
+its meaning (artefacts are background).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import scipy.fft
+
+from ..errors import RadioUNetError
+from .gains import GainErrors
+
+__all__ = ["Artefacts", "ArtefactRanges", "DD_GAIN_ERRORS", "correlated_noise", "dd_artefacts", "facet_map"]
+
+#: The station gain errors of the direction-dependent error patterns (one bank per instrument set-up; each
+#: facet scales its pattern by a factor drawn in ``[0, dd_strength]``).
+DD_GAIN_ERRORS = GainErrors(phase_rms_deg=20.0, amplitude_rms=0.1, timescale_s=900.0, n_realisations=4, bank_seed=101)
+
+
+@dataclass(frozen=True)
+class Artefacts:
+    """The artefacts of one image (drawn by :meth:`ArtefactRanges.draw`).
+
+    Parameters
+    ----------
+    excess_fraction : float
+        Share of the noise variance in the correlated component (0-1).
+    excess_scale_beams : float
+        ``L``: scales above ``L`` beams carry the correlated component's power.
+    excess_slope : float
+        Fall of its spectrum on scales below ``L``.
+    envelope_sigma : float
+        rms of the log of the envelope modulating the correlated component.
+    dd_strength : float
+        Largest per-facet scale of the direction-dependent error patterns
+        (1: the patterns of :data:`DD_GAIN_ERRORS`).
+    n_facets : int
+        Number of facets (each its own gain realisation and scale).
+    n_outside : int
+        Number of out-of-field sources.
+    outside_rms : float
+        rms of their summed error patterns inside the field, in units of
+        the noise.
+    """
+
+    excess_fraction: float = 0.0
+    excess_scale_beams: float = 3.0
+    excess_slope: float = 2.0
+    envelope_sigma: float = 0.0
+    dd_strength: float = 0.0
+    n_facets: int = 1
+    n_outside: int = 0
+    outside_rms: float = 0.0
+
+    def __post_init__(self):
+        if not 0.0 <= self.excess_fraction < 1.0:
+            raise RadioUNetError(f"excess_fraction must be in [0, 1), got {self.excess_fraction}")
+        for name in ("excess_scale_beams", "excess_slope", "envelope_sigma", "dd_strength", "outside_rms"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value >= 0):
+                raise RadioUNetError(f"artefact {name} must be a finite number >= 0, got {value!r}")
+        if int(self.n_facets) < 1 or int(self.n_outside) < 0:
+            raise RadioUNetError("artefacts need n_facets >= 1 and n_outside >= 0")
+
+    def to_dict(self) -> dict:
+        """JSON-ready parameters."""
+        return asdict(self)
+
+    @property
+    def any_dd(self) -> bool:
+        """True when direction-dependent or out-of-field patterns are asked for."""
+        return self.dd_strength > 0 or (self.n_outside > 0 and self.outside_rms > 0)
+
+
+@dataclass(frozen=True)
+class ArtefactRanges:
+    """Ranges from which each image draws its :class:`Artefacts` (scales log-uniform, the rest uniform).
+
+    ``p_*`` are the probabilities that an image has each kind at all, so
+    that clean images stay in the mix.
+    """
+
+    excess_fraction: tuple[float, float] = (0.1, 0.75)
+    excess_scale_beams: tuple[float, float] = (1.5, 40.0)
+    excess_slope: tuple[float, float] = (1.5, 4.0)
+    envelope_sigma: tuple[float, float] = (0.0, 0.7)
+    dd_strength: tuple[float, float] = (0.1, 1.0)
+    n_facets: tuple[int, int] = (2, 6)
+    n_outside: tuple[int, int] = (1, 3)
+    outside_rms: tuple[float, float] = (0.1, 1.0)
+    p_excess: float = 0.85
+    p_dd: float = 0.7
+    p_outside: float = 0.4
+
+    @classmethod
+    def from_dict(cls, values: dict | None) -> "ArtefactRanges | None":
+        """Ranges from a preset's ``artefacts`` mapping (``None`` or empty: no artefacts)."""
+        if not values:
+            return None
+        unknown = set(values) - set(cls.__dataclass_fields__)
+        if unknown:
+            raise RadioUNetError(f"unknown artefact setting(s): {', '.join(sorted(unknown))}")
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
+
+    def draw(self, rng: np.random.Generator) -> Artefacts:
+        """One image's artefacts."""
+        def loguniform(lo_hi):
+            return float(math.exp(rng.uniform(math.log(lo_hi[0]), math.log(lo_hi[1]))))
+
+        excess = rng.random() < self.p_excess
+        dd = rng.random() < self.p_dd
+        outside = rng.random() < self.p_outside
+        return Artefacts(
+            excess_fraction=float(rng.uniform(*self.excess_fraction)) if excess else 0.0,
+            excess_scale_beams=loguniform(self.excess_scale_beams),
+            excess_slope=float(rng.uniform(*self.excess_slope)),
+            envelope_sigma=float(rng.uniform(*self.envelope_sigma)),
+            dd_strength=loguniform(self.dd_strength) if dd else 0.0,
+            n_facets=int(rng.integers(self.n_facets[0], self.n_facets[1] + 1)),
+            n_outside=int(rng.integers(self.n_outside[0], self.n_outside[1] + 1)) if outside else 0,
+            outside_rms=float(rng.uniform(*self.outside_rms)) if outside else 0.0,
+        )
+
+
+def _radial_frequency(shape: tuple[int, int]) -> np.ndarray:
+    """|k| in cycles per pixel on the numpy FFT grid of ``shape``."""
+    ky = np.fft.fftfreq(shape[0])[:, None]
+    kx = np.fft.fftfreq(shape[1])[None, :]
+    return np.hypot(ky, kx)
+
+
+def correlated_noise(
+    kernel: np.ndarray, *, rms: float, scale_pixels: float, slope: float, envelope_sigma: float,
+    rng: np.random.Generator, workers: int = 1,
+) -> np.ndarray:
+    """Noise with the uv-coverage's stripes and extra power on scales above ``scale_pixels``.
+
+    Parameters
+    ----------
+    kernel : numpy.ndarray
+        The instrument's noise-shaping kernel (:func:`~radio_unet.observe.noise.noise_shaping_kernel`).
+    rms : float
+        rms of the result (Jy/beam), envelope included.
+    scale_pixels : float
+        ``L`` in pixels: the spectrum is multiplied by ``(1 + (k L)^2)^(-slope/2)``.
+    slope : float
+        Steepness of the fall towards small scales.
+    envelope_sigma : float
+        rms of the log of a smooth positive envelope (correlation length a
+        quarter of the image) that modulates the noise; 0 for none.
+    rng : numpy.random.Generator
+    workers : int
+        FFT threads.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 image of ``kernel.shape``.
+    """
+    from ..sky.fields import lognormal_field
+
+    shape = kernel.shape
+    amplitude = kernel * (1.0 + (_radial_frequency(shape) * scale_pixels) ** 2) ** (-slope / 4.0)
+    z = rng.standard_normal((2,) + shape, dtype=np.float32)
+    spec = (z[0] + 1j * z[1]).astype(np.complex64) * amplitude.astype(np.float32)
+    field = scipy.fft.ifft2(spec, workers=workers, overwrite_x=True).real
+    if envelope_sigma > 0:
+        field *= np.sqrt(lognormal_field(shape, sigma=envelope_sigma, slope=-4.0, rng=rng, outer_scale=max(shape) / 4))
+    std = float(field.std())
+    return (field * (rms / std if std > 0 else 0.0)).astype(np.float32)
+
+
+def facet_map(shape: tuple[int, int], n_facets: int, rng: np.random.Generator) -> np.ndarray:
+    """Facet index of every pixel of a ``shape`` grid: Voronoi cells of ``n_facets`` random centres."""
+    ny, nx = shape
+    centres = rng.uniform(0, 1, size=(int(n_facets), 2)) * [ny, nx]
+    yy, xx = np.mgrid[0:ny, 0:nx]
+    d = (yy[None] - centres[:, 0, None, None]) ** 2 + (xx[None] - centres[:, 1, None, None]) ** 2
+    return np.argmin(d, axis=0).astype(np.int16)
+
+
+def _circular_convolve(canvas: np.ndarray, transfer: np.ndarray, out_shape: tuple[int, int], workers: int) -> np.ndarray:
+    """``canvas`` (2 ny, 2 nx) circularly convolved with a (2 ny, 2 nx) transfer function, cropped to the field."""
+    spec = scipy.fft.rfft2(canvas.astype(np.float32), workers=workers)
+    spec *= transfer
+    ny, nx = out_shape
+    return scipy.fft.irfft2(spec, s=canvas.shape, workers=workers, overwrite_x=True)[:ny, :nx]
+
+
+def dd_artefacts(
+    sources: np.ndarray, *, psf_transfer: np.ndarray, bank: list[np.ndarray], artefacts: Artefacts, noise_rms: float,
+    rng: np.random.Generator, workers: int = 1,
+) -> np.ndarray:
+    """Direction-dependent error patterns of in-field and out-of-field sources.
+
+    Parameters
+    ----------
+    sources : numpy.ndarray
+        Sky (Jy/pixel) of the components that get calibration errors
+        (compact sources and radio galaxies), the field's shape.
+    psf_transfer : numpy.ndarray
+        Transfer function of the clean PSF (``rfft2`` of the 2x-size PSF).
+    bank : list of numpy.ndarray
+        Transfer functions of gain-corrupted PSFs (the same grid).
+    artefacts : Artefacts
+        Strength, facets and out-of-field sources.
+    noise_rms : float
+        Image noise (Jy/beam): the unit of ``artefacts.outside_rms``.
+    rng : numpy.random.Generator
+    workers : int
+        FFT threads.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 image (Jy/beam) to add to the dirty image.
+    """
+    ny, nx = sources.shape
+    out = np.zeros((ny, nx), np.float64)
+    if not artefacts.any_dd or not bank:
+        return out.astype(np.float32)
+    errors = [t - psf_transfer for t in bank]
+    if artefacts.dd_strength > 0 and np.any(sources):
+        facets = facet_map((ny, nx), artefacts.n_facets, rng)
+        for f in range(artefacts.n_facets):
+            scale = rng.uniform(0.0, artefacts.dd_strength)
+            inside = np.where(facets == f, sources, 0.0)
+            if scale <= 0 or not inside.any():
+                continue
+            canvas = np.zeros((2 * ny, 2 * nx), np.float32)
+            canvas[:ny, :nx] = inside * scale
+            out += _circular_convolve(canvas, errors[int(rng.integers(len(errors)))], (ny, nx), workers)
+    if artefacts.n_outside > 0 and artefacts.outside_rms > 0 and noise_rms > 0:
+        canvas = np.zeros((2 * ny, 2 * nx), np.float32)
+        for _ in range(artefacts.n_outside):
+            while True:  # a position in the padding, i.e. outside the field
+                y, x = int(rng.integers(2 * ny)), int(rng.integers(2 * nx))
+                if y >= ny or x >= nx:
+                    break
+            canvas[y, x] += float(np.exp(rng.uniform(0.0, math.log(10.0))))
+        ripple = _circular_convolve(canvas, errors[int(rng.integers(len(errors)))], (ny, nx), workers)
+        std = float(ripple.std())
+        if std > 0:
+            out += ripple * (artefacts.outside_rms * noise_rms / std)
+    return out.astype(np.float32)

@@ -1,0 +1,78 @@
+"""Artefacts of real images: correlated residual noise, direction-dependent errors, out-of-field sources."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from radio_unet.errors import RadioUNetError
+from radio_unet.observe import ArtefactRanges, Artefacts, observe
+from radio_unet.observe.artefacts import correlated_noise, facet_map
+
+from .conftest import point_sky
+
+
+def _power_ratio(image, beam_pixels):
+    """Power on scales above ~8 beams over power near the beam scale."""
+    p = np.abs(np.fft.fft2(image)) ** 2
+    k = np.hypot(*np.meshgrid(np.fft.fftfreq(image.shape[0]), np.fft.fftfreq(image.shape[1]), indexing="ij"))
+    return p[(k > 0) & (k < 1 / (8 * beam_pixels))].mean() / p[(k > 1 / (2 * beam_pixels)) & (k < 1 / beam_pixels)].mean()
+
+
+def test_correlated_noise_has_the_rms_and_more_large_scale_power(small_instrument):
+    """The correlated component has the asked rms and far more power above L beams than thermal noise."""
+    kernel = small_instrument.noise_kernel
+    rng = np.random.default_rng(0)
+    corr = correlated_noise(kernel, rms=2e-4, scale_pixels=30.0, slope=3.0, envelope_sigma=0.3, rng=rng)
+    assert corr.std() == pytest.approx(2e-4, rel=1e-3)
+    thermal = correlated_noise(kernel, rms=2e-4, scale_pixels=0.0, slope=3.0, envelope_sigma=0.0, rng=rng)
+    assert _power_ratio(corr, 3.0) > 10 * _power_ratio(thermal, 3.0)
+
+
+def test_observe_keeps_the_total_noise_with_artefacts(small_instrument):
+    """With a share of the variance moved to correlated noise, the image noise stays the asked one."""
+    empty = np.zeros(small_instrument.shape, np.float32)
+    arte = Artefacts(excess_fraction=0.6, excess_scale_beams=5.0, excess_slope=3.0)
+    obs = observe(empty, small_instrument, rng=np.random.default_rng(1), noise_rms=1e-4, clean=None, artefacts=arte)
+    assert obs.image.std() == pytest.approx(1e-4, rel=0.1)
+    assert obs.info["artefacts"]["excess_fraction"] == 0.6
+
+
+def test_dd_artefacts_sit_around_bright_sources(small_instrument):
+    """Direction-dependent errors add patterns around a bright source and nothing where there are no sources."""
+    shape = small_instrument.shape
+    sky = point_sky(shape, [(128, 128)], [1.0])
+    plain = observe(sky, small_instrument, rng=np.random.default_rng(2), noise_rms=0.0, clean=None)
+    arte = observe(sky, small_instrument, rng=np.random.default_rng(2), noise_rms=0.0, clean=None,
+                   artefacts=Artefacts(dd_strength=1.0, n_facets=1))
+    diff = arte.image - plain.image
+    yy, xx = np.mgrid[: shape[0], : shape[1]]
+    ring = (np.hypot(yy - 128, xx - 128) > 5) & (np.hypot(yy - 128, xx - 128) < 60)
+    assert np.abs(diff[ring]).max() > 1e-3  # errors of a 1 Jy source at the per-mille level and above
+    none = observe(np.zeros(shape, np.float32), small_instrument, rng=np.random.default_rng(2), noise_rms=0.0,
+                   clean=None, artefacts=Artefacts(dd_strength=1.0, n_facets=3))
+    assert np.abs(none.image).max() == 0
+
+
+def test_out_of_field_ripples_have_the_asked_rms(small_instrument):
+    """Out-of-field sources reach into an empty field with the asked rms (in units of the noise)."""
+    shape = small_instrument.shape
+    obs = observe(np.zeros(shape, np.float32), small_instrument, rng=np.random.default_rng(3), noise_rms=1e-4,
+                  clean=None, artefacts=Artefacts(n_outside=2, outside_rms=2.0))
+    assert obs.image.std() == pytest.approx(np.sqrt(1 + 2.0**2) * 1e-4, rel=0.2)
+
+
+def test_artefact_ranges_draw_and_validate():
+    """Drawn artefacts stay in their ranges; bad settings are clear errors; facets cover the field."""
+    ranges = ArtefactRanges()
+    for seed in range(20):
+        a = ranges.draw(np.random.default_rng(seed))
+        assert 0 <= a.excess_fraction <= ranges.excess_fraction[1]
+        assert ranges.n_facets[0] <= a.n_facets <= ranges.n_facets[1]
+    assert ArtefactRanges.from_dict({}) is None
+    with pytest.raises(RadioUNetError, match="unknown artefact"):
+        ArtefactRanges.from_dict({"spokes": 1})
+    with pytest.raises(RadioUNetError, match="excess_fraction"):
+        Artefacts(excess_fraction=1.0)
+    facets = facet_map((64, 64), 4, np.random.default_rng(0))
+    assert set(np.unique(facets)) <= {0, 1, 2, 3} and facets.shape == (64, 64)
