@@ -85,7 +85,7 @@ def _number(name, value, *, positive=True, allow_none=False):
 
 @dataclass(frozen=True)
 class ObservationSetup:
-    """What a mock LOFAR HBA observation looks like; validated and hashable.
+    """What a mock observation (LOFAR HBA unless ``stations`` names another array) looks like; validated and hashable.
 
     Parameters
     ----------
@@ -104,10 +104,14 @@ class ObservationSetup:
     time_step_s : float
         Integration time in seconds.
     freqs_hz : tuple of float
-        Channel frequencies (HBA: 100-250 MHz).
+        Channel frequencies, within the band of the array (LOFAR HBA:
+        100-250 MHz; see :func:`radio_unet.observe.array.frequency_band`).
     stations : str or tuple of str
         ``"core+remote"`` (62 Dutch HBA stations), ``"core"``, ``"remote"`` or
-        explicit :mod:`lofarantpos` field names.
+        explicit :mod:`lofarantpos` field names; or another array:
+        ``"meerkat"``, ``"vla-c"``, ``"vla-d"``, ``"askap"``, ``"mwa"``
+        (:data:`radio_unet.observe.array.ARRAYS`) or antenna names of one of
+        them.
     taper_arcsec : float or None
         Gaussian uv-taper FWHM (arcsec, WSClean ``-taper-gaussian``).
     robust : float or None
@@ -165,6 +169,14 @@ class ObservationSetup:
             raise RadioUNetError(
                 f"the beam ({self.beam_arcsec}\") must span at least 2 pixels of {self.pixel_scale_arcsec}\"; use smaller pixels"
             )
+        stations = self.stations
+        if not isinstance(stations, str):
+            try:
+                stations = tuple(stations)
+            except TypeError:
+                raise RadioUNetError(f"ObservationSetup.stations must be a preset name or station names, got {stations!r}") from None
+        set_("stations", stations)
+        _array.station_names(stations)  # validates
         freqs = self.freqs_hz
         if isinstance(freqs, (int, float, np.integer, np.floating)):
             freqs = (freqs,)
@@ -174,17 +186,11 @@ class ObservationSetup:
             raise RadioUNetError(f"ObservationSetup.freqs_hz must be a sequence of frequencies in Hz, got {self.freqs_hz!r}") from None
         if not freqs:
             raise RadioUNetError("ObservationSetup.freqs_hz is empty")
-        if any(not 100e6 <= f <= 250e6 for f in freqs):
-            raise RadioUNetError(f"ObservationSetup.freqs_hz must lie in the HBA band 100-250 MHz (in Hz), got {freqs}")
+        band, f_lo, f_hi = _array.frequency_band(stations)
+        if any(not f_lo <= f <= f_hi for f in freqs):
+            raise RadioUNetError(
+                f"ObservationSetup.freqs_hz must lie in {band} {f_lo / 1e6:g}-{f_hi / 1e6:g} MHz (in Hz), got {freqs}")
         set_("freqs_hz", freqs)
-        stations = self.stations
-        if not isinstance(stations, str):
-            try:
-                stations = tuple(stations)
-            except TypeError:
-                raise RadioUNetError(f"ObservationSetup.stations must be a preset name or station names, got {stations!r}") from None
-        set_("stations", stations)
-        _array.station_names(stations)  # validates
         set_("taper_arcsec", _number("taper_arcsec", self.taper_arcsec, allow_none=True))
         robust = _number("robust", self.robust, positive=False, allow_none=True)
         if robust is not None and not -5.0 <= robust <= 5.0:
@@ -255,6 +261,9 @@ def setup_key(setup: ObservationSetup) -> str:
         "ducc0": getattr(ducc0, "__version__", "?"),
         "lofarantpos": getattr(lofarantpos, "__version__", "?"),
     }
+    array = _array.array_of(setup.stations)
+    if array != "lofar":  # LOFAR keys stay as they were
+        payload["layout"] = _array.layout(array).digest
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:20]
 
 
@@ -639,13 +648,14 @@ def build_instrument(setup: ObservationSetup, *, nthreads: int = 1) -> Instrumen
     t0 = time.perf_counter()
     names = _array.station_names(setup.stations)
     positions = _array.station_positions(names)
-    lon, lat = _array.array_geodetic()
+    lon, lat = _array.array_geodetic(setup.stations)
     dec = math.radians(setup.dec_deg)
     ha = _array.hour_angles(hours=setup.hours, time_step_s=setup.time_step_s)
     up = _array.elevation(ha, dec_rad=dec, lat_rad=lat) >= math.radians(setup.min_elevation_deg)
     if not up.any():
         raise RadioUNetError(
-            f"a source at declination {setup.dec_deg} deg never rises above {setup.min_elevation_deg} deg for LOFAR "
+            f"a source at declination {setup.dec_deg} deg never rises above {setup.min_elevation_deg} deg for "
+            f"{_array.array_label(setup.stations)} "
             "during this track"
         )
     ha = ha[up]

@@ -8,7 +8,7 @@ import numpy as np
 
 from .panels import save_figure, show_linear
 
-__all__ = ["save_segmentation_figure"]
+__all__ = ["save_segmentation_figure", "show_classes"]
 
 
 def save_segmentation_figure(
@@ -20,29 +20,50 @@ def save_segmentation_figure(
     threshold: float = 0.5,
     title: str = "",
     contour: np.ndarray | None = None,
+    classes: np.ndarray | None = None,
+    class_names: list[str] | None = None,
 ) -> Path:
-    """Save a PNG: image + probability contour, probability map, and the true mask when given.
+    """Save a PNG: image + probability contour, probability map, the class map of a classification network and the
+    true mask when given.
 
     ``contour`` is the map whose ``threshold`` contour is drawn (default
     ``prob``; e.g. ``prob`` with the islands that a peak threshold drops set
-    to 0).
+    to 0). ``classes`` is an integer class map (values above the last of
+    ``class_names`` are blank).
     """
     import matplotlib.pyplot as plt
 
     contour = np.nan_to_num(prob if contour is None else contour)
 
-    n = 3 if truth is not None else 2
+    n = 2 + (truth is not None) + (classes is not None)
     fig, axes = plt.subplots(1, n, figsize=(5.6 * n, 5))
     show_linear(axes[0], image, title=f"{title} input, {threshold:g} contour (cyan)".strip(), label="Jy/beam")
     axes[0].contour(contour, levels=[threshold], colors="cyan", linewidths=0.7)
     im = axes[1].imshow(prob, origin="lower", cmap="viridis", vmin=0, vmax=1, interpolation="nearest")
     axes[1].set_title("probability of diffuse emission", fontsize=9)
     fig.colorbar(im, ax=axes[1], fraction=0.046, pad=0.02)
+    if classes is not None:
+        show_classes(axes[2], classes, class_names or [])
     if truth is not None:
-        show_linear(axes[2], image, title="true mask (white) and network (cyan)", label="Jy/beam")
-        axes[2].contour(truth.astype(float), levels=[0.5], colors="white", linewidths=0.7)
-        axes[2].contour(contour, levels=[threshold], colors="cyan", linewidths=0.7)
+        show_linear(axes[-1], image, title="true mask (white) and network (cyan)", label="Jy/beam")
+        axes[-1].contour(truth.astype(float), levels=[0.5], colors="white", linewidths=0.7)
+        axes[-1].contour(contour, levels=[threshold], colors="cyan", linewidths=0.7)
     for ax in axes:
         ax.set_xticks([])
         ax.set_yticks([])
     return save_figure(fig, path)
+
+
+def show_classes(ax, classes: np.ndarray, names: list[str]) -> None:
+    """Draw an integer class map with one colour per class and a colour bar naming them (blank values: white)."""
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import BoundaryNorm, ListedColormap
+
+    n = max(len(names), 1)
+    cmap = ListedColormap(plt.get_cmap("tab10")(np.arange(n) % 10))
+    cmap.set_bad("white")
+    shown = np.ma.masked_where(np.asarray(classes) >= n, classes)
+    im = ax.imshow(shown, origin="lower", cmap=cmap, norm=BoundaryNorm(np.arange(-0.5, n), n), interpolation="nearest")
+    bar = ax.figure.colorbar(im, ax=ax, fraction=0.046, pad=0.02, ticks=np.arange(n))
+    bar.ax.set_yticklabels(names, fontsize=7)
+    ax.set_title("class (arg-max)", fontsize=9)

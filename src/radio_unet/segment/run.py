@@ -182,11 +182,19 @@ def segment_file(
         if png:
             from ..plots import save_segmentation_figure
 
+            classes = _class_thumbnail(paths, step) if segmenter.multiclass else None
             save_segmentation_figure(paths["png"], thumbnail(image.data)[0], small, threshold=threshold,
-                                     title=Path(path).name, contour=np.where(small_mask, small, 0.0) if peak else None)
+                                     title=Path(path).name, contour=np.where(small_mask, small, 0.0) if peak else None,
+                                     classes=classes, class_names=segmenter.classes)
             release_pages(image.data)
     return {"input": str(path), "skipped": False, "resample": factor,
             "fraction_above": fraction, **{k: str(v) for k, v in paths.items()}}
+
+
+def _class_thumbnail(paths: dict, step: int) -> np.ndarray:
+    """Every ``step``-th pixel of the class map just written."""
+    with fits.open(paths["class"], memmap=True) as hdul:
+        return np.array(hdul[0].data[::step, ::step])
 
 
 def _can_memmap(path: str | Path) -> bool:

@@ -68,6 +68,7 @@ def instrument_for(preset: Preset, beam_arcsec: float, cache_dir: str | None):
         dec_deg=preset.track_dec_deg,
         hours=preset.hours,
         freqs_hz=tuple(preset.freqs_hz),
+        stations=preset.stations,
         taper_arcsec=preset.taper_arcsec,
         robust=preset.robust,
     )
@@ -127,14 +128,20 @@ def simulate_one(
             artefact_sky=sky.image - sky.diffuse,
         )
         observed, beam, noise_measured = obs.image, obs.beam, float(obs.noise_rms_measured)
+    labels, mask = sky.labels, sky.mask
+    if preset.mask_sigma:
+        from .truth import observed_truth
+
+        labels, mask = observed_truth(sky.class_maps, shape=shape, beam=beam, pixel_scale_arcsec=preset.pixel_scale_arcsec,
+                                      noise_rms=conditions["noise_rms_jy_beam"], nsigma=preset.mask_sigma)
     wcs = make_celestial_wcs(shape, pixel_scale_arcsec=preset.pixel_scale_arcsec, ra_deg=conditions["ra_deg"], dec_deg=conditions["dec_deg"])
     provenance = {"preset": preset.name, "seed": seed, "index": index, "route": route}
     common = {"wcs": wcs, "beam": beam, "frequency": float(np.mean(preset.freqs_hz)), "provenance": provenance}
     files = {k: f"{stem}.{k}.fits" for k in FILE_KINDS}
     write_image(out_dir / files["image"], observed.astype(np.float32), unit="Jy/beam", **common)
     write_image(out_dir / files["sky"], sky.image.astype(np.float32), unit="Jy/pixel", **common)
-    write_image(out_dir / files["mask"], sky.mask.astype(np.uint8), **common)
-    write_image(out_dir / files["labels"], sky.labels.astype(np.uint8), **common)
+    write_image(out_dir / files["mask"], mask.astype(np.uint8), **common)
+    write_image(out_dir / files["labels"], labels.astype(np.uint8), **common)
     record = {
         "id": stem,
         **files,
@@ -150,7 +157,8 @@ def simulate_one(
         "bmin_arcsec": beam.minor,
         "bpa_deg": beam.pa,
         "noise_measured_jy_beam": noise_measured,
-        "mask_fraction": float(sky.mask.mean()),
+        "mask_sigma": preset.mask_sigma,
+        "mask_fraction": float(mask.mean()),
         "n_components": len(sky.components),
         "components": json.dumps(sky.components),
     }

@@ -2,7 +2,9 @@
 
 A preset fixes the image grid and the ranges from which each image of a data
 set draws its observing conditions (beam, noise, artefacts) so that the
-network sees the spread of real surveys.
+network sees the spread of real surveys: LOFAR HBA (``lotss-*``), and
+MeerKAT, the VLA, ASKAP and the MWA observing skies moved to their bands
+(``meerkat-l``, ``vla-l``, ``askap-emu``, ``mwa``).
 """
 
 from __future__ import annotations
@@ -10,8 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from ..errors import RadioUNetError
+from ..sky.config import SkyConfig
 
-__all__ = ["Preset", "PRESETS", "get_preset", "REALISM_SKY", "REALISM_ARTEFACTS"]
+__all__ = ["Preset", "PRESETS", "get_preset", "band_sky", "REALISM_SKY", "REALISM_ARTEFACTS", "REALISM_MASK_SIGMA"]
 
 
 @dataclass(frozen=True)
@@ -33,11 +36,15 @@ class Preset:
         Range of field declinations (deg); the uv-coverage uses the preset's
         ``track_dec_deg``.
     track_dec_deg : float
-        Declination of the simulated LOFAR track.
+        Declination of the simulated track.
     hours : float
         Length of the track.
     freqs_hz : tuple of float
-        Channel frequencies of the track.
+        Channel frequencies of the track (within the array's band).
+    stations : str
+        Station set that observes (:data:`radio_unet.observe.array.STATION_PRESETS`):
+        ``"core+remote"`` (LOFAR HBA), ``"meerkat"``, ``"vla-c"``,
+        ``"vla-d"``, ``"askap"`` or ``"mwa"``.
     gain_phase_deg : (float, float)
         Range of antenna phase-error rms (deg) for artefacts on bright sources
         (visibility route; 0 switches them off).
@@ -53,6 +60,12 @@ class Preset:
         :class:`~radio_unet.observe.ArtefactRanges` settings (correlated
         residual noise, direction-dependent errors, out-of-field sources);
         empty for none.
+    mask_sigma : float or None
+        Reference masks and labels of what the image can show
+        (:func:`radio_unet.simulate.truth.observed_truth`): classes brighter
+        than ``mask_sigma`` times the image noise after beam convolution;
+        ``None``: the paper's masks (the diffuse sky above
+        ``sky["mask_threshold"]``, 1e-8 Jy/pixel, far below the noise).
     background : str or None
         Real images to observe the sky models into (``radio-unet simulate
         --background``): a FITS file, a folder of them or a glob pattern.
@@ -70,12 +83,14 @@ class Preset:
     track_dec_deg: float = 50.0
     hours: float = 8.0
     freqs_hz: tuple[float, ...] = (120e6, 136e6, 152e6, 168e6)
+    stations: str = "core+remote"
     gain_phase_deg: tuple[float, float] = (0.0, 5.0)
     taper_arcsec: float | None = None
     robust: float | None = None
     description: str = ""
     sky: dict = field(default_factory=dict, hash=False, compare=False)
     artefacts: dict = field(default_factory=dict, hash=False, compare=False)
+    mask_sigma: float | None = None
     background: str | None = None
 
     def with_overrides(self, **changes) -> "Preset":
@@ -95,6 +110,8 @@ class Preset:
             raise RadioUNetError(
                 f"preset {self.name}: beams {self.beams_arcsec} must be at least 2 pixels ({2 * self.pixel_scale_arcsec}\")"
             )
+        if self.mask_sigma is not None and not self.mask_sigma > 0:
+            raise RadioUNetError(f"preset {self.name}: mask_sigma must be positive or None, got {self.mask_sigma}")
         lo, hi = self.noise_rms_jy_beam
         if not 0 < lo <= hi:
             raise RadioUNetError(f"preset {self.name}: noise range must satisfy 0 < low <= high, got {self.noise_rms_jy_beam}")
@@ -103,8 +120,65 @@ class Preset:
 
 #: What every survey preset adds to the thermal noise: the faint confusion population and the artefact ranges of
 #: :class:`~radio_unet.observe.ArtefactRanges` (its defaults).
-REALISM_SKY = {"confusion": True}
+#: Fields without clusters are in the mix (25%: what blank sky looks like), and the diffuse powers span the population
+#: that surveys detect (LoTSS-DR2 halos 1e24-1e26 W/Hz at 150 MHz; Botteon et al. 2022) with a faint tail, so that
+#: the observed truth (REALISM_MASK_SIGMA) holds emission from below to far above the noise.
+REALISM_SKY = {"confusion": True, "n_clusters": (0, 3), "halo_power_range": (5e23, 2e26),
+               "relic_power_range": (5e23, 1e26), "minihalo_power_range": (3e23, 1e25),
+               "bridge_power_range": (1e24, 3e25)}
 REALISM_ARTEFACTS = {"p_excess": 0.85}
+#: Reference masks of the survey presets: emission above a quarter of the noise after beam convolution (the truth of
+#: the injection benchmark), see :mod:`radio_unet.simulate.truth`.
+REALISM_MASK_SIGMA = 0.25
+
+
+def _sky_default(name: str):
+    return SkyConfig.__dataclass_fields__[name].default
+
+
+def band_sky(freq_hz: float, *, alpha: float = -0.7, filament_alpha: float = -1.4, **overrides) -> dict:
+    """:data:`REALISM_SKY` moved from 144 MHz (the LoTSS sky of the defaults) to ``freq_hz``.
+
+    Halos, mini-halos, relics, bridges and radio galaxies need nothing: their powers are quoted at
+    ``ref_freq_hz`` (150 MHz) and every one is scaled to ``freq_hz`` with its own spectral index
+    (:func:`radio_unet.sky.cosmology.flux_from_power`), and the compact-source counts (154 MHz) are moved with
+    ``compact_alpha``. What is given in Jy at the sky frequency is scaled here by ``r = (freq_hz / 144 MHz)**alpha``
+    (0.2 at 1.4 GHz): the compact-source and confusion flux limits and the accepted radio-galaxy fluxes; the
+    confusion counts at the compact limit, ``S^2.5 dN/dS``, by ``r**1.5`` (the same sources, fainter); and the
+    cosmic-web filaments, a fixed surface brightness in the sky model, by ``(freq_hz / 144 MHz)**filament_alpha``
+    (steep, like bridges).
+
+    Parameters
+    ----------
+    freq_hz : float
+        Observing frequency of the sky model.
+    alpha : float
+        Spectral index of the compact, confusion and radio-galaxy populations.
+    filament_alpha : float
+        Spectral index of the cosmic-web filaments.
+    **overrides
+        Further :class:`~radio_unet.sky.SkyConfig` settings; they win.
+
+    Returns
+    -------
+    dict
+        ``sky`` settings of a :class:`Preset`.
+    """
+    r = (freq_hz / 144e6) ** alpha
+    f = (freq_hz / 144e6) ** filament_alpha
+    scaled = lambda name, k: tuple(v * k for v in _sky_default(name))  # noqa: E731
+    sky = {
+        **REALISM_SKY,
+        "freq_hz": float(freq_hz),
+        "compact_s_min": _sky_default("compact_s_min") * r,
+        "compact_s_max": _sky_default("compact_s_max") * r,
+        "confusion_s_min": _sky_default("confusion_s_min") * r,
+        "confusion_norm_range": scaled("confusion_norm_range", r**1.5),
+        "rg_flux_range": scaled("rg_flux_range", r),
+        "filament_peak_jy_arcsec2_range": scaled("filament_peak_jy_arcsec2_range", f),
+    }
+    sky.update(overrides)
+    return sky
 
 PRESETS: dict[str, Preset] = {
     p.name: p
@@ -118,6 +192,7 @@ PRESETS: dict[str, Preset] = {
             description="The paper's set-up: LoTSS 6\" resolution, 2000x2000 at 2\"/px",
             sky=REALISM_SKY,
             artefacts=REALISM_ARTEFACTS,
+            mask_sigma=REALISM_MASK_SIGMA,
         ),
         Preset(
             name="lotss-20as",
@@ -129,6 +204,7 @@ PRESETS: dict[str, Preset] = {
             description="LoTSS low-resolution cluster images: 960x960 at 4.5\"/px, 20\" beam, rms ~100 uJy/beam",
             sky=REALISM_SKY,
             artefacts=REALISM_ARTEFACTS,
+            mask_sigma=REALISM_MASK_SIGMA,
         ),
         Preset(
             name="lotss-6as-512",
@@ -139,6 +215,83 @@ PRESETS: dict[str, Preset] = {
             description="lotss-6as on a 512x512 grid (clusters at z >= 0.1 so that halos fit): many small training fields quickly",
             sky={"z_range": (0.1, 0.6), **REALISM_SKY},
             artefacts=REALISM_ARTEFACTS,
+            mask_sigma=REALISM_MASK_SIGMA,
+        ),
+        # Other arrays: 512x512 training fields (the size of lotss-6as-512 and of the shipped model's training tiles;
+        # each instrument is prepared in seconds) at about a third of the beam per pixel, as LoTSS's 2"/px at 6";
+        # tracks through the zenith of each site, the sky moved to the band (band_sky) and the clusters' redshifts
+        # chosen so that a halo (~1 Mpc) fits the field.
+        Preset(
+            name="meerkat-l",
+            npix=512,
+            pixel_scale_arcsec=2.3,
+            beams_arcsec=(7.0,),
+            noise_rms_jy_beam=(2.5e-6, 6e-6),
+            dec_deg=(-60.0, -10.0),
+            track_dec_deg=-30.0,
+            hours=8.0,
+            freqs_hz=(0.96e9, 1.12e9, 1.28e9, 1.44e9, 1.60e9),
+            stations="meerkat",
+            description="MeerKAT L band like the MeerKAT Galaxy Cluster Legacy Survey: 64 dishes, 1.28 GHz, 7\" beam, "
+                        "a few uJy/beam; 512x512 at 2.3\"/px (20')",
+            sky=band_sky(1.28e9, z_range=(0.1, 0.6)),
+            artefacts=REALISM_ARTEFACTS,
+            mask_sigma=REALISM_MASK_SIGMA,
+        ),
+        Preset(
+            name="vla-l",
+            npix=512,
+            pixel_scale_arcsec=4.5,
+            beams_arcsec=(13.0, 15.0),
+            noise_rms_jy_beam=(15e-6, 50e-6),
+            dec_deg=(0.0, 60.0),
+            track_dec_deg=30.0,
+            hours=6.0,
+            freqs_hz=(1.1e9, 1.3e9, 1.5e9, 1.7e9, 1.9e9),
+            stations="vla-c",
+            description="VLA L band (1-2 GHz) in the C configuration, deeper than NVSS: 13-15\" beam, 15-50 uJy/beam; "
+                        "512x512 at 4.5\"/px (38')",
+            sky=band_sky(1.5e9, z_range=(0.05, 0.6)),
+            artefacts=REALISM_ARTEFACTS,
+            mask_sigma=REALISM_MASK_SIGMA,
+        ),
+        Preset(
+            name="askap-emu",
+            npix=512,
+            pixel_scale_arcsec=5.0,
+            beams_arcsec=(15.0,),
+            noise_rms_jy_beam=(25e-6, 30e-6),
+            dec_deg=(-70.0, 0.0),
+            track_dec_deg=-30.0,
+            hours=10.0,
+            freqs_hz=(836e6, 908e6, 980e6, 1052e6),
+            stations="askap",
+            description="ASKAP like the Evolutionary Map of the Universe: 36 dishes, 944 MHz (800-1088 MHz), 15\" beam, "
+                        "25-30 uJy/beam; 512x512 at 5\"/px (43')",
+            sky=band_sky(944e6, z_range=(0.05, 0.6)),
+            artefacts=REALISM_ARTEFACTS,
+            mask_sigma=REALISM_MASK_SIGMA,
+        ),
+        Preset(
+            name="mwa",
+            npix=512,
+            pixel_scale_arcsec=40.0,
+            beams_arcsec=(120.0,),
+            noise_rms_jy_beam=(10e-3, 30e-3),
+            dec_deg=(-70.0, 10.0),
+            track_dec_deg=-30.0,
+            hours=2.0,
+            freqs_hz=(150e6, 162.5e6, 175e6, 187.5e6, 200e6),
+            stations="mwa",
+            description="MWA Phase I like GLEAM: 128 tiles, 150-200 MHz, 2' beam, 10-30 mJy/beam (a 2 h drift through "
+                        "the primary beam); 512x512 at 40\"/px (5.7 deg)",
+            # Noise of tens of mJy: the compact limit sits at a tenth to a third of it (LoTSS: about the noise), the
+            # faint end of the confusion population at 30 uJy; counts and clustering matched to the 2' beam.
+            sky=band_sky(175e6, z_range=(0.02, 0.3), compact_s_min=3e-3, confusion_s_min=3e-5,
+                         confusion_norm_range=(20.0, 60.0), confusion_cluster_scale_arcsec_range=(200.0, 3000.0),
+                         rg_flux_range=(0.02, 3.0)),
+            artefacts=REALISM_ARTEFACTS,
+            mask_sigma=REALISM_MASK_SIGMA,
         ),
     )
 }

@@ -69,6 +69,10 @@ class SkyModel:
     pixel_scale_arcsec : float
     freq_hz : float
     mask_threshold : float
+    class_maps : dict
+        ``{Component: Jy/pixel map}``: the summed brightness of every class
+        placed (what :func:`label_map` ranks), e.g. to make noise-relative
+        labels after observation (:func:`radio_unet.simulate.truth.observed_truth`).
     """
 
     image: np.ndarray
@@ -81,6 +85,7 @@ class SkyModel:
     pixel_scale_arcsec: float = 0.0
     freq_hz: float = 0.0
     mask_threshold: float = 0.0
+    class_maps: dict = field(default_factory=dict, repr=False)
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -699,4 +704,5 @@ def make_sky(
         pixel_scale_arcsec=pix,
         freq_hz=float(cfg.freq_hz),
         mask_threshold=float(cfg.mask_threshold),
+        class_maps=maps,
     )

@@ -24,7 +24,7 @@ import numpy as np
 from ..errors import RadioUNetError
 
 __all__ = ["circle_rows", "circle_mask", "detection_ratio", "radius_pixels", "pixel_area_kpc2", "measure_target",
-           "class_fractions", "class_column"]
+           "aperture_class_fractions", "class_column"]
 
 
 def circle_rows(center_xy: tuple[float, float], radius_pix: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -74,8 +74,8 @@ def class_column(name: str) -> str:
     return "frac_" + "".join(c if c.isalnum() else "_" for c in name.lower()).strip("_")
 
 
-def class_fractions(class_map: np.ndarray, names: list[str], *, center_xy: tuple[float, float], radius_pix: float,
-                    blank: int = 255) -> dict[str, float]:
+def aperture_class_fractions(class_map: np.ndarray, names: list[str], *, center_xy: tuple[float, float],
+                             radius_pix: float, blank: int = 255) -> dict[str, float]:
     """Fraction of the valid pixels within a circle given each class (arg-max class map of a classification network).
 
     Parameters
@@ -97,8 +97,8 @@ def class_fractions(class_map: np.ndarray, names: list[str], *, center_xy: tuple
     Examples
     --------
     >>> m = np.zeros((11, 11), np.uint8); m[5, 4:7] = 5
-    >>> round(class_fractions(m, ["background", "x", "y", "z", "w", "radio galaxy"], center_xy=(5, 5),
-    ...                       radius_pix=1.0)["frac_radio_galaxy"], 2)
+    >>> round(aperture_class_fractions(m, ["background", "x", "y", "z", "w", "radio galaxy"], center_xy=(5, 5),
+    ...                                radius_pix=1.0)["frac_radio_galaxy"], 2)
     0.6
     """
     inside = circle_mask(class_map.shape, center_xy, radius_pix) & (class_map != blank)

@@ -129,3 +129,33 @@ def test_background_cutouts_hold_the_real_noise(tmp_path, capsys):
         with pytest.raises(RadioUNetError, match="images failed"):
             simulate_dataset(preset.with_overrides(**changes), 1, tmp_path / f"bad{k}", seed=1, gallery=0)
         assert message in capsys.readouterr().out
+
+
+def test_observed_truth_is_noise_relative(dataset):
+    """The survey presets' masks hold what the image can show: the labelled diffuse pixels, where the diffuse sky
+    convolved with the beam is above a quarter of the noise (mask_sigma), recorded in the manifest."""
+    from radio_unet.io import Beam
+    from radio_unet.observe import restore
+    from radio_unet.sky import DIFFUSE_CLASSES
+
+    out, table = dataset
+    assert (table["mask_sigma"] == 0.25).all()
+    row = table.iloc[1]
+    mask = read_image(out / row["mask"]).data > 0
+    labels = read_image(out / row["labels"]).data
+    if mask.any():  # a mask pixel is labelled (diffuse, or a brighter contaminant on top)
+        assert (labels[mask] > 0).mean() > 0.95
+    assert not (np.isin(labels, [int(c) for c in DIFFUSE_CLASSES]) & ~mask).any()
+    from radio_unet.simulate.truth import observed_truth
+    from radio_unet.sky import Component
+
+    halo = np.zeros((64, 64), np.float32)
+    halo[16:48, 16:48] = 1e-5  # 10 uJy/pixel: ~0.1 mJy/beam
+    for noise, expected in ((1e-4, True), (1e-2, False)):  # visible at 0.1 mJy noise, not at 10 mJy
+        _, m = observed_truth({Component.HALO: halo}, shape=halo.shape, beam=Beam(6.0, 6.0, 0.0),
+                              pixel_scale_arcsec=2.0, noise_rms=noise, nsigma=0.25)
+        assert bool(m[32, 32]) is expected
+    smoothed = restore(halo, Beam(6.0, 6.0, 0.0), pixel_scale_arcsec=2.0)
+    _, m = observed_truth({Component.HALO: halo}, shape=halo.shape, beam=Beam(6.0, 6.0, 0.0), pixel_scale_arcsec=2.0,
+                          noise_rms=1e-4, nsigma=0.25)
+    np.testing.assert_array_equal(m, smoothed > 0.25e-4)
