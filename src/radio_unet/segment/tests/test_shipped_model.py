@@ -25,21 +25,25 @@ def test_card_records_how_it_was_made():
 
 @pytest.mark.xfail(
     strict=True,
-    reason="known gap (issue 5): the shipped model's probabilities depend on context beyond the 48 px that the "
-    "paper's tiling keeps around each tile centre; measured 93.8% of pixels within 0.02 (94.5% inside, 87.8% within "
-    "48 px of the border, where window tiling gives the network the image border and paper tiling mirrors), not 99.9%; "
-    "fine-tuning for agreement costs mean IoU (benchmarks/results/tiling_consistency.md, docs/model.md)",
+    reason="known gap (issue 5): the probabilities depend on context beyond the 48 px that the paper's tiling keeps "
+    "around each tile centre (and, for the noise-relative default, on the rms measured per 192-px tile instead of per "
+    "window); on this field with emission (seed 1, 1.35% of the pixels called diffuse) 99.14% of the pixels agree "
+    "within 0.02, not 99.9% (the earlier default, paper-lite: 93.8% on the seed-5 field); on the seed-5 field, where the "
+    "default calls nothing, 99.96% agree (docs/model.md, benchmarks/results/tiling_consistency.md)",
 )
 def test_window_and_paper_tiling_agree_on_a_2000px_field(tmp_path):
     """window and paper tiling agree within 0.02 in probability on 99.9% of the valid pixels of a 2000x2000 field."""
     from radio_unet.io import read_image
     from radio_unet.simulate import get_preset, simulate_one
 
-    record = simulate_one(get_preset("lotss-6as"), 0, seed=5, route="image", out_dir=tmp_path)
+    record = simulate_one(get_preset("lotss-6as"), 0, seed=1, route="image", out_dir=tmp_path)  # 1.7% diffuse
     image = read_image(tmp_path / record["image"])
     segmenter = load_segmenter("default")
-    window = segmenter(image, tiling="window")
-    paper = segmenter(image, tiling="paper")
+    window = segmenter.diffuse(segmenter(image, tiling="window"))
+    paper = segmenter.diffuse(segmenter(image, tiling="paper"))
     valid = np.isfinite(image.data)
     close = np.abs(window - paper)[valid] <= 0.02
+    print(f"{100 * close.mean():.3f}% of pixels agree within 0.02; {100 * (window[valid] >= 0.5).mean():.2f}% of "
+          "them have a window probability >= 0.5")
+    assert (window[valid] >= 0.5).mean() > 0.002, "the field must hold emission the network finds"
     assert close.mean() >= 0.999, f"only {100 * close.mean():.3f}% of pixels agree within 0.02"
