@@ -250,7 +250,9 @@ def dd_artefacts(
     out = np.zeros((ny, nx), np.float64)
     if not artefacts.any_dd or not bank:
         return out.astype(np.float32)
-    errors = [t - psf_transfer for t in bank]
+    def error(k: int) -> np.ndarray:  # the error pattern of realisation k, made only for the ones drawn
+        return bank[k] - psf_transfer
+
     if artefacts.dd_strength > 0 and np.any(sources):
         facets = facet_map((ny, nx), artefacts.n_facets, rng)
         for f in range(artefacts.n_facets):
@@ -260,7 +262,7 @@ def dd_artefacts(
                 continue
             canvas = np.zeros((2 * ny, 2 * nx), np.float32)
             canvas[:ny, :nx] = inside * scale
-            out += _circular_convolve(canvas, errors[int(rng.integers(len(errors)))], (ny, nx), workers)
+            out += _circular_convolve(canvas, error(int(rng.integers(len(bank)))), (ny, nx), workers)
     if artefacts.n_outside > 0 and artefacts.outside_rms > 0 and noise_rms > 0:
         canvas = np.zeros((2 * ny, 2 * nx), np.float32)
         for _ in range(artefacts.n_outside):
@@ -269,7 +271,7 @@ def dd_artefacts(
                 if y >= ny or x >= nx:
                     break
             canvas[y, x] += float(np.exp(rng.uniform(0.0, math.log(10.0))))
-        ripple = _circular_convolve(canvas, errors[int(rng.integers(len(errors)))], (ny, nx), workers)
+        ripple = _circular_convolve(canvas, error(int(rng.integers(len(bank)))), (ny, nx), workers)
         std = float(ripple.std())
         if std > 0:
             out += ripple * (artefacts.outside_rms * noise_rms / std)

@@ -18,7 +18,7 @@ from .resample import back_to_grid, match_resolution
 from .tiling import release_pages
 
 __all__ = ["output_stem", "output_paths", "is_finished", "segment_file", "cached_segmenter", "class_cards",
-           "BLANK_CLASS"]
+           "class_names_from_header", "BLANK_CLASS"]
 
 _SUFFIXES = re.compile(r"(\.fits|\.fit|\.fts)(\.gz|\.fz|\.bz2)?$", re.IGNORECASE)
 
@@ -51,6 +51,21 @@ def class_cards(names: list[str]) -> dict[str, str]:
     {'CLASS0': 'background', 'CLASS1': 'radio halo'}
     """
     return {f"CLASS{n}": name for n, name in enumerate(names)}
+
+
+def class_names_from_header(header) -> list[str]:
+    """The class names of a class map or cube, by value, from its ``CLASSn`` cards (inverse of :func:`class_cards`).
+
+    Examples
+    --------
+    >>> from astropy.io import fits
+    >>> class_names_from_header(fits.Header(class_cards(["background", "radio halo"])))
+    ['background', 'radio halo']
+    """
+    names = []
+    while f"CLASS{len(names)}" in header:
+        names.append(str(header[f"CLASS{len(names)}"]))
+    return names
 
 
 def _class_outputs(segmenter: Segmenter, work, image, factor: float, tiling: str, paths: dict, header, prob,

@@ -228,6 +228,7 @@ def _aperture_classes(prob_path: Path, m: dict) -> dict[str, float]:
     ``<stem>.class.fits``); empty when there is none."""
     from astropy.io import fits
 
+    from ..segment.run import class_names_from_header
     from .ratio import aperture_class_fractions
 
     class_path = Path(str(prob_path).replace(".prob.fits", ".class.fits"))
@@ -235,7 +236,7 @@ def _aperture_classes(prob_path: Path, m: dict) -> dict[str, float]:
         return {}
     with fits.open(class_path) as hdul:
         header, data = hdul[0].header, hdul[0].data
-        names = [header[f"CLASS{i}"] for i in range(256) if f"CLASS{i}" in header]
+        names = class_names_from_header(header)
         return aperture_class_fractions(data, names, center_xy=(m["x"], m["y"]), radius_pix=m["radius_pix"],
                                blank=int(header.get("BLANKCLS", 255)))
 

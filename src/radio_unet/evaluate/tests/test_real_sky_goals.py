@@ -17,7 +17,7 @@ from astropy.io.fits.verify import VerifyWarning
 from radio_unet.conftest import SHARED_DATA
 from radio_unet.evaluate.realsky import false_positive_fraction, outside_island_fraction
 from radio_unet.io import read_image
-from radio_unet.segment.run import segment_file
+from radio_unet.segment.run import class_names_from_header, segment_file
 from radio_unet.stats import robust_rms
 
 LOTSS = sorted((SHARED_DATA / "lotss_dr1").glob("*.fits.gz")) if SHARED_DATA.exists() else []
@@ -50,8 +50,7 @@ def test_real_radio_galaxies_are_radio_galaxies(tmp_path):
             result = segment_file(path, tmp_path, png=False, read_options={"beam": FIRST_BEAM})
         prob = fits.getdata(result["prob"])
         classes = fits.getdata(result["class"])
-        rg = next(int(k[5:]) for k, v in fits.getheader(result["class"]).items()
-                  if k.startswith("CLASS") and k[5:].isdigit() and v == "radio galaxy")
+        rg = class_names_from_header(fits.getheader(result["class"])).index("radio galaxy")
         beam_pix = 5.4 / image.pixel_scale_arcsec
         m = outside_island_fraction(prob, image.data, robust_rms(image.data), beam_pix, class_map=classes,
                                     class_value=rg)
