@@ -30,7 +30,7 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 from ..errors import RadioUNetError
 from .augment import N_DIHEDRAL, augment_pair
 from .normalize import DEFAULT_VMAX, DEFAULT_VMIN, Normalization
-from .sources import PairReader, discover_pairs
+from .sources import PairReader, discover_all_pairs
 from .tiles import TileIndex, balance_tiles, build_tile_index, split_by_image
 
 try:
@@ -317,9 +317,11 @@ class DataConfig:
 
     Parameters
     ----------
-    root : str
+    root : str or list of str
         Data set folder (required before use) (``manifest.csv`` of ``radio-unet simulate``, or FITS
-        files matched by ``image_glob`` and ``mask_glob``/``sky_glob``).
+        files matched by ``image_glob`` and ``mask_glob``/``sky_glob``), or several folders trained on
+        together (e.g. one per survey preset; :meth:`roots`): their image ids become
+        ``<folder name>/<id>`` and the split by image is drawn over all of them.
     image_glob, mask_glob, sky_glob : str, optional
         File patterns for user folders (see :func:`radio_unet.data.find_pairs`).
     pairing : {"name", "sorted"}
@@ -363,7 +365,7 @@ class DataConfig:
         Image pairs kept open per process.
     """
 
-    root: str | None = None
+    root: str | list[str] | None = None
     image_glob: str | None = None
     mask_glob: str | None = None
     sky_glob: str | None = None
@@ -391,7 +393,18 @@ class DataConfig:
             raise RadioUNetError(f"cache must be 'none' or 'npy', got {self.cache!r}")
         if int(self.tile) <= 0:
             raise RadioUNetError(f"tile must be positive, got {self.tile}")
+        if isinstance(self.root, (list, tuple)):
+            self.root = [str(r) for r in self.root] if len(self.root) > 1 else (str(self.root[0]) if self.root else None)
+        names = [Path(r).name for r in self.roots()]
+        if len(set(names)) != len(names):
+            raise RadioUNetError(f"data folders trained on together need different names, got {', '.join(self.roots())}")
         self.normalization()  # validates the limits
+
+    def roots(self) -> list[str]:
+        """The data set folders (``root`` as a list; empty when none is set)."""
+        if not self.root:
+            return []
+        return [self.root] if isinstance(self.root, str) else list(self.root)
 
     def normalization(self) -> Normalization:
         """The :class:`Normalization` of these settings."""
@@ -476,8 +489,8 @@ class RadioDataModule(_Base):
         cfg = self.config
         if not cfg.root:
             raise RadioUNetError("no data set folder given (data.root / --data)")
-        pairs = discover_pairs(
-            cfg.root,
+        pairs = discover_all_pairs(
+            cfg.roots(),
             image_glob=cfg.image_glob,
             mask_glob=cfg.mask_glob,
             sky_glob=cfg.sky_glob,
@@ -499,7 +512,9 @@ class RadioDataModule(_Base):
         for name, index in (("train", self.train_index), ("val", self.val_index), ("test", self.test_index)):
             ds: Dataset = TileDataset(index, reader, normalization=norm)
             if cfg.cache == "npy" and len(index):
-                cache_dir = Path(cfg.cache_dir) if cfg.cache_dir else Path(cfg.root) / ".tile_cache"
+                roots = cfg.roots()
+                default_cache = Path(roots[0]) / ".tile_cache" if len(roots) == 1 else Path(roots[0]).parent / ".tile_cache"
+                cache_dir = Path(cfg.cache_dir) if cfg.cache_dir else default_cache
                 ds = precut_tiles(ds, cache_dir / name, progress=self.progress)
             self.datasets[name] = ds
         self._ready = True
@@ -512,9 +527,11 @@ class RadioDataModule(_Base):
         metas = self.full_index.metas
         train_ids = set(self.splits["train"])
         train_metas = [m for p, m in zip(self.full_index.pairs, metas) if p.id in train_ids]
-        beams = [m.beam for m in train_metas if m.beam is not None]
+        beams = [(m.beam, m) for m in train_metas if m.beam is not None]
+        pixel = float(np.median([m.pixel_scale_arcsec for m in train_metas])) if train_metas else float("nan")
         out: dict[str, Any] = {
-            "root": str(Path(self.config.root).resolve()),
+            "root": (str(Path(self.config.root).resolve()) if isinstance(self.config.root, str)
+                     else [str(Path(r).resolve()) for r in self.config.roots()]),
             "images": len(self.full_index.pairs),
             "splits": {k: list(v) for k, v in self.splits.items()},
             "train_tiles": len(self.train_index),
@@ -522,12 +539,14 @@ class RadioDataModule(_Base):
             "val_tiles": len(self.val_index),
             "test_tiles": len(self.test_index),
             "foreground_fraction": self.train_index.foreground_fraction(),
-            "pixel_scale_arcsec": round(float(np.median([m.pixel_scale_arcsec for m in train_metas])), 6) if train_metas else None,
+            "pixel_scale_arcsec": round(pixel, 6) if train_metas else None,
+            # the beam in the median training pixels: what segment resamples to (several surveys: their median
+            # sampling of the beam, not the median beam of one and pixel of another)
             "beam_arcsec": (
                 {
-                    "major": round(float(np.median([b.major for b in beams])), 6),
-                    "minor": round(float(np.median([b.minor for b in beams])), 6),
-                    "pa": round(float(np.median([b.pa for b in beams])), 6),
+                    "major": round(pixel * float(np.median([b.major / m.pixel_scale_arcsec for b, m in beams])), 6),
+                    "minor": round(pixel * float(np.median([b.minor / m.pixel_scale_arcsec for b, m in beams])), 6),
+                    "pa": round(float(np.median([b.pa for b, _ in beams])), 6),
                 }
                 if beams
                 else None

@@ -23,7 +23,7 @@ from __future__ import annotations
 import csv
 import re
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from os import PathLike
 from pathlib import Path
 from typing import Sequence
@@ -44,6 +44,7 @@ __all__ = [
     "read_manifest",
     "find_pairs",
     "discover_pairs",
+    "discover_all_pairs",
     "PairReader",
     "read_target",
 ]
@@ -303,6 +304,29 @@ def discover_pairs(
     if mask_glob is not None or sky_glob is not None:
         raise RadioUNetError("--mask-glob/--sky-glob need --image-glob as well")
     return read_manifest(root, target=target, sky_threshold=sky_threshold)
+
+
+def discover_all_pairs(roots: Sequence[str | PathLike], **options) -> list[ImagePair]:
+    """The image pairs of one or several data set folders (:func:`discover_pairs` on each).
+
+    With several folders each id becomes ``<folder name>/<id>``, so that ids
+    stay unique and a split by image names the folder of every image.
+
+    Parameters
+    ----------
+    roots : sequence of str or path-like
+        Data set folders (different names).
+    **options
+        Passed to :func:`discover_pairs`.
+
+    Returns
+    -------
+    list of ImagePair
+    """
+    roots = list(roots)
+    if len(roots) == 1:
+        return discover_pairs(roots[0], **options)
+    return [replace(p, id=f"{Path(root).name}/{p.id}") for root in roots for p in discover_pairs(root, **options)]
 
 
 def _first_image_array(hdul: fits.HDUList, path: Path) -> np.ndarray:

@@ -210,8 +210,17 @@ def card_split_ids(dataset: dict | None, split: str, folder: str | Path) -> list
     if not ids:
         raise RadioUNetError(f"the model card records no '{split}' split; use --split all")
     folder = Path(folder)
-    root = Path(str(dataset.get("root", "")))
+    roots = dataset.get("root", "")
     n_images = len(_read_manifest(folder))
+    if isinstance(roots, list):  # trained on several folders: ids are "<folder name>/<id>"
+        prefix = f"{folder.resolve().name}/"
+        if prefix[:-1] not in [Path(r).name for r in roots]:
+            raise RadioUNetError(
+                f"{folder}: the model card's '{split}' split names images of {', '.join(roots)}, not of this folder; "
+                "score an independent data set with --split all"
+            )
+        return [i[len(prefix):] for i in ids if i.startswith(prefix)]
+    root = Path(str(roots))
     if root.name != folder.resolve().name or (dataset.get("images") and n_images != dataset["images"]):
         raise RadioUNetError(
             f"{folder}: the model card's '{split}' split names images of {root} ({dataset.get('images')} images), "

@@ -133,7 +133,8 @@ def simulate_one(
         from .truth import observed_truth
 
         labels, mask = observed_truth(sky.class_maps, shape=shape, beam=beam, pixel_scale_arcsec=preset.pixel_scale_arcsec,
-                                      noise_rms=conditions["noise_rms_jy_beam"], nsigma=preset.mask_sigma)
+                                      noise_rms=conditions["noise_rms_jy_beam"], nsigma=preset.mask_sigma,
+                                      source_sigma=preset.source_sigma)
     wcs = make_celestial_wcs(shape, pixel_scale_arcsec=preset.pixel_scale_arcsec, ra_deg=conditions["ra_deg"], dec_deg=conditions["dec_deg"])
     provenance = {"preset": preset.name, "seed": seed, "index": index, "route": route}
     common = {"wcs": wcs, "beam": beam, "frequency": float(np.mean(preset.freqs_hz)), "provenance": provenance}
@@ -158,6 +159,7 @@ def simulate_one(
         "bpa_deg": beam.pa,
         "noise_measured_jy_beam": noise_measured,
         "mask_sigma": preset.mask_sigma,
+        "source_sigma": preset.source_sigma,
         "mask_fraction": float(mask.mean()),
         "n_components": len(sky.components),
         "components": json.dumps(sky.components),

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field, replace
 from ..errors import RadioUNetError
 from ..sky.config import SkyConfig
 
-__all__ = ["Preset", "PRESETS", "get_preset", "band_sky", "REALISM_SKY", "REALISM_ARTEFACTS", "REALISM_MASK_SIGMA"]
+__all__ = ["Preset", "PRESETS", "get_preset", "band_sky", "REALISM_SKY", "REALISM_ARTEFACTS", "REALISM_MASK_SIGMA",
+           "REALISM_SOURCE_SIGMA"]
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,10 @@ class Preset:
         than ``mask_sigma`` times the image noise after beam convolution;
         ``None``: the paper's masks (the diffuse sky above
         ``sky["mask_threshold"]``, 1e-8 Jy/pixel, far below the noise).
+    source_sigma : float or None
+        With ``mask_sigma``: radio galaxies and compact sources are labelled
+        only above ``source_sigma`` times the noise (what could be seen as a
+        source); ``None``: at ``mask_sigma`` like the diffuse classes.
     background : str or None
         Real images to observe the sky models into (``radio-unet simulate
         --background``): a FITS file, a folder of them or a glob pattern.
@@ -91,6 +96,7 @@ class Preset:
     sky: dict = field(default_factory=dict, hash=False, compare=False)
     artefacts: dict = field(default_factory=dict, hash=False, compare=False)
     mask_sigma: float | None = None
+    source_sigma: float | None = None
     background: str | None = None
 
     def with_overrides(self, **changes) -> "Preset":
@@ -112,6 +118,8 @@ class Preset:
             )
         if self.mask_sigma is not None and not self.mask_sigma > 0:
             raise RadioUNetError(f"preset {self.name}: mask_sigma must be positive or None, got {self.mask_sigma}")
+        if self.source_sigma is not None and not self.source_sigma > 0:
+            raise RadioUNetError(f"preset {self.name}: source_sigma must be positive or None, got {self.source_sigma}")
         lo, hi = self.noise_rms_jy_beam
         if not 0 < lo <= hi:
             raise RadioUNetError(f"preset {self.name}: noise range must satisfy 0 < low <= high, got {self.noise_rms_jy_beam}")
@@ -130,6 +138,9 @@ REALISM_ARTEFACTS = {"p_excess": 0.85}
 #: Reference masks of the survey presets: emission above a quarter of the noise after beam convolution (the truth of
 #: the injection benchmark), see :mod:`radio_unet.simulate.truth`.
 REALISM_MASK_SIGMA = 0.25
+#: ... and sources (radio galaxies, compact sources) labelled where they are brighter than twice the noise: below that
+#: a source is a noise peak to any observer, and labels there taught the network to call faint halos "compact source".
+REALISM_SOURCE_SIGMA = 2.0
 
 
 def _sky_default(name: str):
@@ -193,6 +204,7 @@ PRESETS: dict[str, Preset] = {
             sky=REALISM_SKY,
             artefacts=REALISM_ARTEFACTS,
             mask_sigma=REALISM_MASK_SIGMA,
+            source_sigma=REALISM_SOURCE_SIGMA,
         ),
         Preset(
             name="lotss-20as",
@@ -205,6 +217,7 @@ PRESETS: dict[str, Preset] = {
             sky=REALISM_SKY,
             artefacts=REALISM_ARTEFACTS,
             mask_sigma=REALISM_MASK_SIGMA,
+            source_sigma=REALISM_SOURCE_SIGMA,
         ),
         Preset(
             name="lotss-6as-512",
@@ -216,6 +229,7 @@ PRESETS: dict[str, Preset] = {
             sky={"z_range": (0.1, 0.6), **REALISM_SKY},
             artefacts=REALISM_ARTEFACTS,
             mask_sigma=REALISM_MASK_SIGMA,
+            source_sigma=REALISM_SOURCE_SIGMA,
         ),
         # Other arrays: 512x512 training fields (the size of lotss-6as-512 and of the shipped model's training tiles;
         # each instrument is prepared in seconds) at about a third of the beam per pixel, as LoTSS's 2"/px at 6";
@@ -237,6 +251,7 @@ PRESETS: dict[str, Preset] = {
             sky=band_sky(1.28e9, z_range=(0.1, 0.6)),
             artefacts=REALISM_ARTEFACTS,
             mask_sigma=REALISM_MASK_SIGMA,
+            source_sigma=REALISM_SOURCE_SIGMA,
         ),
         Preset(
             name="vla-l",
@@ -254,6 +269,7 @@ PRESETS: dict[str, Preset] = {
             sky=band_sky(1.5e9, z_range=(0.05, 0.6)),
             artefacts=REALISM_ARTEFACTS,
             mask_sigma=REALISM_MASK_SIGMA,
+            source_sigma=REALISM_SOURCE_SIGMA,
         ),
         Preset(
             name="askap-emu",
@@ -271,6 +287,7 @@ PRESETS: dict[str, Preset] = {
             sky=band_sky(944e6, z_range=(0.05, 0.6)),
             artefacts=REALISM_ARTEFACTS,
             mask_sigma=REALISM_MASK_SIGMA,
+            source_sigma=REALISM_SOURCE_SIGMA,
         ),
         Preset(
             name="mwa",
@@ -292,6 +309,7 @@ PRESETS: dict[str, Preset] = {
                          rg_flux_range=(0.02, 3.0)),
             artefacts=REALISM_ARTEFACTS,
             mask_sigma=REALISM_MASK_SIGMA,
+            source_sigma=REALISM_SOURCE_SIGMA,
         ),
     )
 }

@@ -445,7 +445,9 @@ def add_train_arguments(parser: argparse.ArgumentParser, *, finetune: bool = Fal
     if finetune:
         parser.add_argument("--model", dest="init_model", metavar="NAME|PATH",
                             help="the trained model to fine-tune: a shipped model name (e.g. default), a model folder, .safetensors or .json card")
-    parser.add_argument("--data", metavar="DIR", dest="root", help="data set folder (manifest.csv of 'radio-unet simulate', or FITS files with --image-glob)")
+    parser.add_argument("--data", metavar="DIR", dest="root", nargs="+",
+                        help="data set folder (manifest.csv of 'radio-unet simulate', or FITS files with --image-glob); "
+                             "several folders (e.g. one per survey preset) are trained on together")
     parser.add_argument("--out", metavar="DIR", help=f"output folder (default {d['out']})")
 
     g = parser.add_argument_group("data set")

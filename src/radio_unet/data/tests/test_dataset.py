@@ -161,3 +161,23 @@ def test_dataloader_batches(toy_root, norm):
         assert abs(float(x.median())) < 0.1
     n_val = sum(len(b[0]) for b in dm.val_dataloader())
     assert n_val == len(dm.val_index)
+
+
+def test_several_data_folders_train_together(toy_root, tmp_path):
+    """data.root as a list: the images of every folder, ids '<folder>/<id>', one split over all of them; folders
+    with the same name are refused (their ids would collide)."""
+    a, b = tmp_path / "lotss", tmp_path / "meerkat"
+    shutil.copytree(toy_root, a)
+    shutil.copytree(toy_root, b)
+    one = RadioDataModule(DataConfig(root=str(a), tile=32), batch_size=2, seed=0)
+    both = RadioDataModule(DataConfig(root=[str(a), str(b)], tile=32), batch_size=2, seed=0)
+    one.setup()
+    both.setup()
+    ids = sorted(sum(both.splits.values(), []))
+    assert len(ids) == 2 * len(sum(one.splits.values(), []))
+    assert {i.split("/")[0] for i in ids} == {"lotss", "meerkat"}
+    assert len(both.train_index) > len(one.train_index)
+    assert both.summary()["root"] == [str(a.resolve()), str(b.resolve())]
+    assert DataConfig(root=[str(a)]).root == str(a)  # a list of one is the folder itself
+    with pytest.raises(RadioUNetError, match="different names"):
+        DataConfig(root=[str(a), str(tmp_path / "x" / "lotss")])

@@ -57,6 +57,10 @@ def test_card_split_must_belong_to_the_scored_folder(tmp_path):
         card_split_ids({**card, "images": 5}, "test", tmp_path / "lotss512")  # same name, another number of images
     with pytest.raises(RadioUNetError, match="no 'val' split"):
         card_split_ids(card, "val", tmp_path / "lotss512")
+    several = {"root": ["/a/lotss512", "/a/meerkat"], "splits": {"test": ["lotss512/sim_00002", "meerkat/sim_00001"]}}
+    assert card_split_ids(several, "test", tmp_path / "lotss512") == ["sim_00002"]  # trained on several folders
+    with pytest.raises(RadioUNetError, match="split all"):
+        card_split_ids(several, "test", tmp_path / "lotss512_b")
     with pytest.raises(RadioUNetError, match="no manifest.csv"):
         card_split_ids(card, "test", tmp_path / "missing")  # not a data set at all: said so
 

@@ -159,3 +159,30 @@ def test_observed_truth_is_noise_relative(dataset):
     _, m = observed_truth({Component.HALO: halo}, shape=halo.shape, beam=Beam(6.0, 6.0, 0.0), pixel_scale_arcsec=2.0,
                           noise_rms=1e-4, nsigma=0.25)
     np.testing.assert_array_equal(m, smoothed > 0.25e-4)
+
+
+def test_sources_are_labelled_only_where_visible():
+    """source_sigma: a compact source that peaks at one sigma is background (a noise peak to any observer), one at
+    ten sigma is labelled where it is brighter than two sigma, and a halo under the faint one keeps its label."""
+    from radio_unet.io import Beam
+    from radio_unet.observe import restore
+    from radio_unet.simulate.truth import observed_truth
+    from radio_unet.sky import Component
+
+    beam, pix, noise = Beam(6.0, 6.0, 0.0), 2.0, 1e-4
+    unit = restore(np.pad(np.ones((1, 1), np.float32), 31)[:64, :64], beam, pixel_scale_arcsec=pix).max()
+    faint, bright = np.zeros((64, 64), np.float32), np.zeros((64, 64), np.float32)
+    faint[20, 20] = 1.0 * noise / unit  # peaks at 1 sigma after the beam
+    bright[44, 44] = 10.0 * noise / unit
+    halo = np.zeros((64, 64), np.float32)
+    halo[10:30, 10:30] = 5e-6  # ~0.45 sigma after the beam: in the truth, and fainter than the faint source's peak
+    maps = {Component.COMPACT: faint + bright, Component.HALO: halo}
+    kw = dict(shape=(64, 64), beam=beam, pixel_scale_arcsec=pix, noise_rms=noise, nsigma=0.25)
+    every, _ = observed_truth(maps, **kw)
+    visible, _ = observed_truth(maps, **kw, source_sigma=2.0)
+    assert every[20, 20] == Component.COMPACT and visible[20, 20] == Component.HALO
+    observed_bright = restore(bright, beam, pixel_scale_arcsec=pix)
+    np.testing.assert_array_equal(visible[34:54, 34:54] == Component.COMPACT, observed_bright[34:54, 34:54] > 2 * noise)
+    assert (every == Component.COMPACT).sum() > 2 * (visible == Component.COMPACT).sum()
+    with pytest.raises(RadioUNetError, match="source_sigma"):
+        observed_truth(maps, **kw, source_sigma=0.0)
