@@ -31,6 +31,8 @@ COMMANDS: dict[str, str] = {
     "finetune": "Fine-tune a trained model on a few real images with masks (top layers only).",
     "mask": "Make a 0/1 label mask from an image: k-sigma of a local rms map, islands, region.",
     "demo": "Simulate one LoTSS-like field, segment it with the shipped model, and show the result.",
+    "counts": "Source counts below the noise: simulate fields, train, estimate N(S) per flux bin with intervals, evaluate.",
+    "halos": "Radio-halo classifiers of MWA/GLEAM cut-outs: grouped cross-validation, training, prediction.",
 }
 
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import tempfile
+from pathlib import Path
 
-from ..io import Beam, parse_beam, parse_plane
+from ..io import Beam, parse_beam, parse_plane, read_image
 
-__all__ = ["add_image_options", "image_options", "add_inference_options", "inference_options"]
+__all__ = ["add_image_options", "image_options", "add_inference_options", "inference_options", "calibration_images"]
 
 
 def add_image_options(parser: argparse.ArgumentParser) -> None:
@@ -58,8 +60,53 @@ def inference_options(args: argparse.Namespace) -> dict:
 
     A backend that cannot run the precision is an error here, once, before any file is read.
     """
-    from ..segment.load import choose_backend
+    from ..segment.backends import choose_backend
 
     choose_backend(args.backend, device=args.device, precision=args.precision, compile=args.compile)
     return {"backend": args.backend, "device": args.device, "precision": args.precision, "tta": args.tta,
-            "compile": args.compile}
+            "compile": args.compile, "calibration": calibration_images}
+
+
+def calibration_images(card, *, n: int = 6, seed: int = 20240820) -> list:
+    """Normalised simulated fields for int8 calibration, observed at the model's pixel scale and beam.
+
+    The command line hands this function to the segmentation
+    (:func:`radio_unet.segment.backends.cached_onnx`), which calls it only
+    when it quantises a model, once per weights file: ``n`` fields of the
+    ``lotss-6as-512`` sky (halos, relics, bridges, radio galaxies, compact
+    sources; the default model's training distribution) with the pixel scale
+    and beam of the model card, made with the fast image-plane route into a
+    temporary folder (~1 s each) and normalised as the model expects.
+
+    Parameters
+    ----------
+    card : radio_unet.models.ModelCard
+        The model's card (pixel scale, beam, normalisation).
+    n : int
+        Number of fields.
+    seed : int
+        Random seed of the simulation (the same fields every time).
+
+    Returns
+    -------
+    list of numpy.ndarray
+        ``n`` normalised float32 images.
+    """
+    # Lazy: the simulation is heavy and only a first int8 run needs it; the other commands of this module's users
+    # need no normalisation.
+    from ..data.normalize import Normalization
+    from ..segment.engine import image_normalizer
+    from ..simulate import get_preset, simulate_one
+
+    normalization = Normalization.from_dict(card.normalization)
+    preset = get_preset("lotss-6as-512")
+    if card.pixel_scale_arcsec and card.beam_arcsec:
+        beam = round(float(card.beam_arcsec["major"]), 1)
+        preset = preset.with_overrides(pixel_scale_arcsec=float(card.pixel_scale_arcsec), beams_arcsec=(beam,))
+    images = []
+    with tempfile.TemporaryDirectory(prefix="radio-unet-calib-") as tmp:
+        for index in range(n):
+            record = simulate_one(preset, index, seed=seed, route="image", out_dir=tmp)
+            image = read_image(Path(tmp) / record["image"])
+            images.append(image_normalizer(image, normalization)(image.data))
+    return images

@@ -24,12 +24,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Cut out every target; targets off every image are listed, failures reported (exit 2)."""
+    from ..io.atomic import signals_interrupt
     from ..targets.cutouts import make_cutouts
 
     catalog = catalog_from_args(args)
     print_catalog_report("cutout", catalog)
-    result = make_cutouts(catalog, args.images, args.out, size=args.size, workers=args.workers,
-                          scheduler=args.scheduler, read_options=image_options(args), overwrite=args.overwrite)
+    with signals_interrupt():  # SIGTERM/SIGHUP unwind like Ctrl-C: no temporary file is left behind
+        result = make_cutouts(catalog, args.images, args.out, size=args.size, workers=args.workers,
+                              scheduler=args.scheduler, read_options=image_options(args), overwrite=args.overwrite)
     for path, message in result["bad_images"]:
         print(f"radio-unet cutout: warning: skipped image {message}", file=sys.stderr)
     written = sum(r["status"] == "written" for r in result["results"])

@@ -46,12 +46,14 @@ class _Job:
 
 def run(args: argparse.Namespace) -> int:
     """Segment every input; bad files are reported and the others finish."""
+    from ..io.atomic import signals_interrupt
+    from ..models.registry import resolve_model
     from ..parallel import run_parallel
-    from ..segment.load import resolve_model
 
     resolve_model(args.model)  # fail early, once, on a wrong model name
-    results, failures = run_parallel(_Job(args), args.inputs, workers=args.workers, scheduler=args.scheduler,
-                                     desc="segment", unit="image")
+    with signals_interrupt():  # SIGTERM/SIGHUP unwind like Ctrl-C: no temporary file is left behind
+        results, failures = run_parallel(_Job(args), args.inputs, workers=args.workers, scheduler=args.scheduler,
+                                         desc="segment", unit="image")
     for r in results:
         state = "already done" if r["skipped"] else f"{100 * r['fraction_above']:.2f}% above threshold"
         print(f"{r['input']}: {r['prob']} ({state})")

@@ -111,7 +111,8 @@ def _fmt(value, spec=".4f") -> str:
 
 def run(args: argparse.Namespace) -> int:
     """Run the chain over every target; report skipped rows, targets off the images and failures."""
-    from ..segment.load import resolve_model
+    from ..io.atomic import signals_interrupt
+    from ..models.registry import resolve_model
     from ..targets.pipeline import run_targets
     from ..targets.sweep import PAPER_THRESHOLD
 
@@ -120,12 +121,13 @@ def run(args: argparse.Namespace) -> int:
     if args.probabilities is None:
         resolve_model(args.model)  # fail early, once, on a wrong model name
     threshold = PAPER_THRESHOLD if args.threshold is None else args.threshold
-    result = run_targets(
-        catalog, args.images, args.out, size=args.size, radius_r500=args.radius_r500, threshold=threshold,
-        prob_threshold=args.prob_threshold, model=args.model, probabilities=args.probabilities,
-        segment_options={"tiling": args.tiling, **inference_options(args)},
-        read_options=image_options(args), workers=args.workers, scheduler=args.scheduler, png=not args.no_png,
-        overwrite=args.overwrite, h0=args.h0, om0=args.om0, fit_radius=args.fit_radius)
+    with signals_interrupt():  # SIGTERM/SIGHUP unwind like Ctrl-C: no temporary file is left behind
+        result = run_targets(
+            catalog, args.images, args.out, size=args.size, radius_r500=args.radius_r500, threshold=threshold,
+            prob_threshold=args.prob_threshold, model=args.model, probabilities=args.probabilities,
+            segment_options={"tiling": args.tiling, **inference_options(args)},
+            read_options=image_options(args), workers=args.workers, scheduler=args.scheduler, png=not args.no_png,
+            overwrite=args.overwrite, h0=args.h0, om0=args.om0, fit_radius=args.fit_radius)
     for path, message in result["bad_images"]:
         print(f"radio-unet targets: warning: skipped image {message}", file=sys.stderr)
     table, summary = result["table"], result["summary"]

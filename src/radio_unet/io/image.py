@@ -26,10 +26,10 @@ from astropy.wcs.utils import proj_plane_pixel_scales
 from .. import __version__
 from ..errors import InputError, RadioUNetError
 from .atomic import atomic_path
-from .beam import Beam, beam_from_header
+from .beam import Beam, beam_from_header, parse_beam
 from .units import JY_BEAM, JY_PIXEL, convert_brightness, parse_unit
 
-__all__ = ["RadioImage", "read_image", "write_image", "image_header", "open_image_memmap", "parse_plane"]
+__all__ = ["RadioImage", "read_image", "write_image", "image_header", "open_image_memmap", "parse_plane", "any_finite"]
 
 _FREQ_KEYS = ("RESTFRQ", "RESTFREQ", "FREQ", "CRVAL3F")
 #: BUNIT values of maps that are not brightness (masks, probabilities): read with unit None.
@@ -150,6 +150,12 @@ def parse_plane(text: str | None) -> dict[str, int]:
     return planes
 
 
+def any_finite(data: np.ndarray, *, rows: int = 1024) -> bool:
+    """True when ``data`` has a finite pixel; a memory map is read a block of ``rows`` rows at a time, stopping
+    at the first block that has one (an image with data answers at once, without reading a whole mosaic)."""
+    return any(np.isfinite(data[y : y + rows]).any() for y in range(0, data.shape[0], rows))
+
+
 def _find_image_hdu(hdul: fits.HDUList, path: str) -> fits.hdu.base.ExtensionHDU:
     for hdu in hdul:
         if isinstance(hdu, (fits.PrimaryHDU, fits.ImageHDU, fits.CompImageHDU)) and hdu.header.get("NAXIS", 0) > 0:
@@ -251,8 +257,6 @@ def read_image(
         With one line naming the file and the problem, for anything that is
         not a usable 2-D celestial image.
     """
-    from .beam import parse_beam  # local: keeps the module import light
-
     path = str(path)
     if isinstance(beam, str):
         beam = parse_beam(beam)
@@ -306,7 +310,7 @@ def read_image(
             data[blank] = np.nan
         else:
             data = np.asarray(data, dtype=np.float32)
-    if not memmap and not np.isfinite(data).any():
+    if not any_finite(data):
         raise InputError(path, "every pixel is blank (NaN)")
 
     # Units: the user's word wins, then BUNIT.

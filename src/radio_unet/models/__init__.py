@@ -1,4 +1,9 @@
-"""The Radio U-Net and the smaller networks: architecture, presets, save/load, ONNX export.
+"""The Radio U-Net and the smaller networks: architecture, presets, save/load, ONNX export, shipped models.
+
+Names are imported from their submodules on first use (PEP 562), so that the
+PyTorch-free parts (:mod:`.config`, :mod:`.card`, :mod:`.registry`,
+:mod:`.runtime`, :mod:`.quantize`) can be used without importing PyTorch:
+the ONNX inference path of ``radio-unet segment`` does.
 
 Examples
 --------
@@ -8,34 +13,37 @@ Examples
 >>> model = build_model("lite")
 """
 
-from .card import CARD_FORMAT, ModelCard, software_versions
-from .export import OnnxPredictor, export_onnx, onnx_predict_proba
-from .fold import fold_batch_norm
-from .quantize import quantize_onnx
-from .serialize import CARD_NAME, WEIGHTS_NAME, load_model, model_paths, read_card, save_model, sha256_file
-from .unet import PRESETS, RadioUNet, UNetConfig, build_model, parameter_count
-from .widen import widen
+from __future__ import annotations
 
-__all__ = [
-    "UNetConfig",
-    "PRESETS",
-    "RadioUNet",
-    "build_model",
-    "parameter_count",
-    "ModelCard",
-    "CARD_FORMAT",
-    "software_versions",
-    "save_model",
-    "load_model",
-    "read_card",
-    "model_paths",
-    "sha256_file",
-    "WEIGHTS_NAME",
-    "CARD_NAME",
-    "export_onnx",
-    "OnnxPredictor",
-    "onnx_predict_proba",
-    "quantize_onnx",
-    "widen",
-    "fold_batch_norm",
-]
+from .. import lazy_exports
+
+#: Public name -> the submodule that defines it.
+_SOURCES = {
+    "UNetConfig": "config",
+    "PRESETS": "config",
+    "parameter_count": "config",
+    "RadioUNet": "unet",
+    "build_model": "unet",
+    "ModelCard": "card",
+    "CARD_FORMAT": "card",
+    "software_versions": "card",
+    "read_card": "card",
+    "model_paths": "card",
+    "sha256_file": "card",
+    "WEIGHTS_NAME": "card",
+    "CARD_NAME": "card",
+    "save_model": "serialize",
+    "load_model": "serialize",
+    "SHIPPED_DIR": "registry",
+    "shipped_models": "registry",
+    "resolve_model": "registry",
+    "export_onnx": "export",
+    "OnnxPredictor": "runtime",
+    "onnx_predict_proba": "runtime",
+    "quantize_onnx": "quantize",
+    "widen": "widen",
+    "fold_batch_norm": "fold",
+}
+
+__all__ = list(_SOURCES)
+__getattr__, __dir__ = lazy_exports(__name__, _SOURCES)

@@ -4,21 +4,29 @@ A card records everything needed to use a trained model correctly on new
 images (the architecture, the normalisation, the pixel scale and beam of the
 training images) and to trust it (data set, seed, command, metrics, software
 versions, the sha256 of the weights file, the date).
+
+Finding and reading a card (:func:`read_card`) and checking the weights it
+names (:func:`check_weights`) need no PyTorch: the ONNX inference path uses
+them without importing it; :mod:`.serialize` loads the network itself.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import platform
 import sys
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
+from os import PathLike
+from pathlib import Path
 from typing import Any, Mapping
 
-from ..errors import RadioUNetError
-from .unet import UNetConfig
+from ..errors import InputError, RadioUNetError
+from .config import UNetConfig
 
-__all__ = ["ModelCard", "CARD_FORMAT", "software_versions", "utc_now", "default_classes", "DIFFUSE_NAMES", "COMPONENT_NAMES"]
+__all__ = ["ModelCard", "CARD_FORMAT", "software_versions", "utc_now", "default_classes", "DIFFUSE_NAMES", "COMPONENT_NAMES",
+           "WEIGHTS_NAME", "CARD_NAME", "sha256_file", "model_paths", "read_card", "check_weights"]
 
 #: Identifies the card layout; bump on incompatible changes.
 CARD_FORMAT = "radio-unet-model-card/1"
@@ -192,3 +200,107 @@ def _finite(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_finite(v) for v in value]
     return value
+
+
+#: Default file names inside a model folder.
+WEIGHTS_NAME = "model.safetensors"
+CARD_NAME = "model.json"
+
+
+def sha256_file(path: str | PathLike, *, chunk: int = 1 << 20) -> str:
+    """Hex SHA-256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def model_paths(path: str | PathLike) -> tuple[Path, Path]:
+    """The weights and card paths that belong to ``path``.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A folder (``model.safetensors`` and ``model.json`` inside it), a
+        ``.safetensors`` file (card: same name with ``.json``) or a ``.json``
+        card (weights: same name with ``.safetensors``).
+
+    Returns
+    -------
+    (pathlib.Path, pathlib.Path)
+        ``(weights, card)``.
+    """
+    path = Path(path)
+    if path.is_dir() or (not path.suffix and not path.exists()):
+        return path / WEIGHTS_NAME, path / CARD_NAME
+    if path.suffix == ".json":
+        return path.with_suffix(".safetensors"), path
+    if path.suffix == ".safetensors":
+        return path, path.with_suffix(".json")
+    raise RadioUNetError(f"{path}: a model is a folder, a .safetensors file or a .json model card")
+
+
+def read_card(path: str | PathLike) -> tuple[Path, Path, ModelCard]:
+    """Read the model card of a saved model, without loading (or checking) its weights.
+
+    Parameters
+    ----------
+    path : str or path-like
+        Model folder, ``.safetensors`` file or ``.json`` card (see :func:`model_paths`).
+
+    Returns
+    -------
+    (pathlib.Path, pathlib.Path, ModelCard)
+        The weights path the card refers to (not checked to exist), the card path and the card.
+
+    Raises
+    ------
+    radio_unet.errors.InputError
+        Missing or unreadable card.
+    """
+    weights_path, card_path = model_paths(path)
+    if not card_path.exists():
+        if weights_path.exists():
+            raise InputError(card_path, f"model card missing: {weights_path.name} needs its {card_path.name} next to it")
+        raise InputError(weights_path, "no such model (expected a model folder, .safetensors file or .json card)")
+    try:
+        card = ModelCard.from_json(card_path.read_text(encoding="utf-8"))
+    except RadioUNetError as exc:
+        raise InputError(card_path, str(exc)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(card_path, f"cannot read the model card ({exc})") from None
+    if card.weights_file and card_path.suffix == ".json":
+        weights_path = card_path.parent / card.weights_file
+    return weights_path, card_path, card
+
+
+def check_weights(weights_path: Path, card_path: Path, card: ModelCard, *, verify: bool = True) -> None:
+    """Raise unless the weights file named by a card exists and (``verify``) has the card's sha256.
+
+    Parameters
+    ----------
+    weights_path, card_path : pathlib.Path
+        As returned by :func:`read_card`.
+    card : ModelCard
+        The card read from ``card_path``.
+    verify : bool
+        Compare the sha256 of the weights with the card's.
+
+    Raises
+    ------
+    radio_unet.errors.InputError
+        Missing weights, a card without sha256 (with ``verify``) or a mismatch.
+    """
+    if not weights_path.exists():
+        raise InputError(weights_path, f"weights file missing (named in {card_path.name})")
+    if verify:
+        if not card.sha256:
+            raise InputError(card_path, "the card has no sha256 of the weights; cannot verify them (use verify=False to skip)")
+        digest = sha256_file(weights_path)
+        if digest != card.sha256:
+            raise InputError(
+                weights_path,
+                f"sha256 {digest[:16]}... does not match the card's {card.sha256[:16]}...: "
+                "the weights file is corrupt or belongs to another model",
+            )

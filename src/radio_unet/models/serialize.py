@@ -8,8 +8,8 @@ weights whose checksum does not match their card.
 
 from __future__ import annotations
 
-import hashlib
 import json
+import os
 from dataclasses import replace
 from os import PathLike
 from pathlib import Path
@@ -18,57 +18,17 @@ import torch
 
 from ..errors import InputError, RadioUNetError
 from ..io.atomic import atomic_path
-from .card import ModelCard, software_versions, utc_now
+from .card import CARD_NAME, WEIGHTS_NAME, ModelCard, check_weights, model_paths, read_card, sha256_file, software_versions, utc_now
 from .unet import RadioUNet
 
 __all__ = ["save_model", "load_model", "read_card", "model_paths", "sha256_file", "WEIGHTS_NAME", "CARD_NAME"]
 
-#: Default file names inside a model folder.
-WEIGHTS_NAME = "model.safetensors"
-CARD_NAME = "model.json"
-
 
 def _default_permissions(path: Path) -> None:
     """Give ``path`` the permissions of a normally created file (safetensors writes 0600)."""
-    import os
-
     mask = os.umask(0)
     os.umask(mask)
     os.chmod(path, 0o666 & ~mask)
-
-
-def sha256_file(path: str | PathLike, *, chunk: int = 1 << 20) -> str:
-    """Hex SHA-256 of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while block := fh.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def model_paths(path: str | PathLike) -> tuple[Path, Path]:
-    """The weights and card paths that belong to ``path``.
-
-    Parameters
-    ----------
-    path : str or path-like
-        A folder (``model.safetensors`` and ``model.json`` inside it), a
-        ``.safetensors`` file (card: same name with ``.json``) or a ``.json``
-        card (weights: same name with ``.safetensors``).
-
-    Returns
-    -------
-    (pathlib.Path, pathlib.Path)
-        ``(weights, card)``.
-    """
-    path = Path(path)
-    if path.is_dir() or (not path.suffix and not path.exists()):
-        return path / WEIGHTS_NAME, path / CARD_NAME
-    if path.suffix == ".json":
-        return path.with_suffix(".safetensors"), path
-    if path.suffix == ".safetensors":
-        return path, path.with_suffix(".json")
-    raise RadioUNetError(f"{path}: a model is a folder, a .safetensors file or a .json model card")
 
 
 def save_model(path: str | PathLike, model: RadioUNet, card: ModelCard | dict | None = None) -> ModelCard:
@@ -118,40 +78,6 @@ def save_model(path: str | PathLike, model: RadioUNet, card: ModelCard | dict | 
     return card
 
 
-def read_card(path: str | PathLike) -> tuple[Path, Path, ModelCard]:
-    """Read the model card of a saved model, without loading (or checking) its weights.
-
-    Parameters
-    ----------
-    path : str or path-like
-        Model folder, ``.safetensors`` file or ``.json`` card (see :func:`model_paths`).
-
-    Returns
-    -------
-    (pathlib.Path, pathlib.Path, ModelCard)
-        The weights path the card refers to (not checked to exist), the card path and the card.
-
-    Raises
-    ------
-    radio_unet.errors.InputError
-        Missing or unreadable card.
-    """
-    weights_path, card_path = model_paths(path)
-    if not card_path.exists():
-        if weights_path.exists():
-            raise InputError(card_path, f"model card missing: {weights_path.name} needs its {card_path.name} next to it")
-        raise InputError(weights_path, "no such model (expected a model folder, .safetensors file or .json card)")
-    try:
-        card = ModelCard.from_json(card_path.read_text(encoding="utf-8"))
-    except RadioUNetError as exc:
-        raise InputError(card_path, str(exc)) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(card_path, f"cannot read the model card ({exc})") from None
-    if card.weights_file and card_path.suffix == ".json":
-        weights_path = card_path.parent / card.weights_file
-    return weights_path, card_path, card
-
-
 def load_model(path: str | PathLike, *, device: str | torch.device = "cpu", verify: bool = True) -> tuple[RadioUNet, ModelCard]:
     """Load a model saved by :func:`save_model`.
 
@@ -180,18 +106,7 @@ def load_model(path: str | PathLike, *, device: str | torch.device = "cpu", veri
     from safetensors.torch import load_file
 
     weights_path, card_path, card = read_card(path)
-    if not weights_path.exists():
-        raise InputError(weights_path, f"weights file missing (named in {card_path.name})")
-    if verify:
-        if not card.sha256:
-            raise InputError(card_path, "the card has no sha256 of the weights; cannot verify them (use verify=False to skip)")
-        digest = sha256_file(weights_path)
-        if digest != card.sha256:
-            raise InputError(
-                weights_path,
-                f"sha256 {digest[:16]}... does not match the card's {card.sha256[:16]}...: "
-                "the weights file is corrupt or belongs to another model",
-            )
+    check_weights(weights_path, card_path, card, verify=verify)
     try:
         tensors = load_file(str(weights_path), device="cpu")
     except (SafetensorError, OSError, ValueError, json.JSONDecodeError) as exc:

@@ -39,14 +39,14 @@ the 7.85 M network. Concatenated skips instead of summed ones would add
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import fields, replace
 from typing import Any, Mapping
 
 import torch
 from torch import nn
 
 from ..errors import RadioUNetError
+from .config import PRESETS, UNetConfig, _preset, parameter_count
 
 __all__ = [
     "UNetConfig",
@@ -55,154 +55,6 @@ __all__ = [
     "build_model",
     "parameter_count",
 ]
-
-
-@dataclass(frozen=True)
-class UNetConfig:
-    """Architecture of a :class:`RadioUNet`; JSON-serialisable.
-
-    Parameters
-    ----------
-    in_channels : int
-        Number of input image channels (1 for a radio image).
-    n_classes : int
-        Number of output classes (2: background and diffuse emission).
-    base_filters : int
-        Feature maps at full resolution (32 in the paper); doubled at every
-        pooling.
-    depth : int
-        Number of 2x2 poolings (4 in the paper, i.e. five resolution levels).
-        Input heights and widths must be divisible by ``2**depth``.
-    dropout : float
-        Dropout rate after every pooling (0.5 in the paper); 0 disables it.
-    up_kernel : int
-        Kernel size of the stride-2 transposed convolutions: 2 (the paper) or
-        3 (the 7.85 M-parameter variant measured in DESIGN.md).
-    name : str
-        A label: the preset name, or ``"custom"``.
-    """
-
-    in_channels: int = 1
-    n_classes: int = 2
-    base_filters: int = 32
-    depth: int = 4
-    dropout: float = 0.5
-    up_kernel: int = 2
-    name: str = "custom"
-
-    def __post_init__(self):
-        for key in ("in_channels", "n_classes", "base_filters", "depth", "up_kernel"):
-            value = getattr(self, key)
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise RadioUNetError(f"UNetConfig.{key} must be an integer, got {value!r}")
-        if self.in_channels < 1:
-            raise RadioUNetError(f"in_channels must be >= 1, got {self.in_channels}")
-        if self.n_classes < 2:
-            raise RadioUNetError(f"n_classes must be >= 2 (background + at least one class), got {self.n_classes}")
-        if self.base_filters < 1:
-            raise RadioUNetError(f"base_filters must be >= 1, got {self.base_filters}")
-        if not 1 <= self.depth <= 8:
-            raise RadioUNetError(f"depth (number of poolings) must be between 1 and 8, got {self.depth}")
-        if not 0.0 <= float(self.dropout) < 1.0:
-            raise RadioUNetError(f"dropout must be in [0, 1), got {self.dropout}")
-        if self.up_kernel not in (2, 3):
-            raise RadioUNetError(f"up_kernel must be 2 (paper) or 3, got {self.up_kernel}")
-        object.__setattr__(self, "dropout", float(self.dropout))
-
-    @property
-    def divisor(self) -> int:
-        """Input sizes must be multiples of this number (``2**depth``)."""
-        return 2**self.depth
-
-    @property
-    def channels(self) -> tuple[int, ...]:
-        """Feature maps per level, from full resolution down."""
-        return tuple(self.base_filters * 2**level for level in range(self.depth + 1))
-
-    def to_dict(self) -> dict[str, Any]:
-        """A plain dictionary (JSON-ready)."""
-        return asdict(self)
-
-    def to_json(self) -> str:
-        """A JSON string of :meth:`to_dict`."""
-        return json.dumps(self.to_dict(), sort_keys=True)
-
-    @classmethod
-    def from_dict(cls, values: Mapping[str, Any]) -> "UNetConfig":
-        """Build from a dictionary; unknown keys are an error.
-
-        A ``"preset"`` key starts from that preset and applies the other keys
-        on top of it.
-        """
-        values = dict(values)
-        preset = values.pop("preset", None)
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise RadioUNetError(
-                f"unknown model setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known | {'preset'}))}"
-            )
-        if preset is not None:
-            base = _preset(str(preset))
-            if values and "name" not in values and any(values[k] != getattr(base, k) for k in values):
-                values["name"] = "custom"
-            return replace(base, **values)
-        return cls(**values)
-
-    @classmethod
-    def from_json(cls, text: str) -> "UNetConfig":
-        """Inverse of :meth:`to_json`."""
-        try:
-            values = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise RadioUNetError(f"invalid model configuration JSON: {exc}") from None
-        if not isinstance(values, dict):
-            raise RadioUNetError("invalid model configuration JSON: expected an object")
-        return cls.from_dict(values)
-
-
-#: Named architectures. ``paper``: the network of the paper (base 32, four
-#: poolings, 6.98 M parameters); ``lite``: base 16 (1.75 M parameters, about 3x
-#: faster to train on a CPU).
-PRESETS: dict[str, UNetConfig] = {
-    "paper": UNetConfig(base_filters=32, depth=4, name="paper"),
-    "lite": UNetConfig(base_filters=16, depth=4, name="lite"),
-}
-
-
-def _preset(name: str) -> UNetConfig:
-    try:
-        return PRESETS[name.lower()]
-    except KeyError:
-        raise RadioUNetError(f"unknown model preset {name!r}: choose one of {', '.join(PRESETS)}") from None
-
-
-def parameter_count(config: UNetConfig | str) -> int:
-    """Number of trainable parameters of the architecture, from its formula.
-
-    Parameters
-    ----------
-    config : UNetConfig or str
-        A configuration or a preset name.
-
-    Returns
-    -------
-    int
-        Trainable parameters (batch-norm running statistics excluded).
-    """
-    cfg = _preset(config) if isinstance(config, str) else config
-    c = cfg.channels
-    k2 = cfg.up_kernel**2
-    total = 0
-    c_prev = cfg.in_channels
-    for c_l in c:
-        total += (9 * c_prev * c_l + c_l) + 2 * c_l + (9 * c_l * c_l + c_l) + 2 * c_l
-        c_prev = c_l
-    for level in range(cfg.depth):
-        c_l, c_up = c[level], c[level + 1]
-        total += (k2 * c_up * c_l + c_l) + 2 * (9 * c_l * c_l + c_l + 2 * c_l)
-    total += c[0] * cfg.n_classes + cfg.n_classes
-    return total
 
 
 def _graph_capture() -> bool:

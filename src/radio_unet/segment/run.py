@@ -10,15 +10,15 @@ from pathlib import Path
 import numpy as np
 from astropy.io import fits
 
-from ..evaluate.metrics import active_peak, island_mask
 from ..io import image_header, open_image_memmap, read_image
+from ..io.atomic import remove_stale_temporaries
 from .load import Segmenter, load_segmenter
 from .regions import mask_polygons, write_ds9_polygons
 from .resample import back_to_grid, match_resolution
 from .tiling import release_pages
 
 __all__ = ["output_stem", "output_paths", "is_finished", "segment_file", "cached_segmenter", "class_cards",
-           "class_names_from_header", "BLANK_CLASS"]
+           "class_names_from_header", "BLANK_CLASS", "PICTURE_PIXELS"]
 
 _SUFFIXES = re.compile(r"(\.fits|\.fit|\.fts)(\.gz|\.fz|\.bz2)?$", re.IGNORECASE)
 
@@ -116,9 +116,11 @@ def is_finished(paths: dict[str, Path], signature: str, *, png: bool = True) -> 
 
 @lru_cache(maxsize=4)
 def cached_segmenter(model: str, backend: str, device: str, precision: str, tta: bool = False,
-                     compile: bool = False) -> Segmenter:
-    """One loaded model per process (Dask workers reuse it across files)."""
-    return load_segmenter(model, backend=backend, device=device, precision=precision, tta=tta, compile=compile)
+                     compile: bool = False, calibration=None) -> Segmenter:
+    """One loaded model per process (Dask workers reuse it across files); ``calibration``: int8 calibration as a
+    function ``f(card) -> images`` (hashable, see :func:`~radio_unet.segment.backends.cached_onnx`)."""
+    return load_segmenter(model, backend=backend, device=device, precision=precision, tta=tta, compile=compile,
+                          calibration=calibration)
 
 
 def segment_file(
@@ -134,6 +136,7 @@ def segment_file(
     precision: str = "32",
     tta: bool = False,
     compile: bool = False,
+    calibration=None,
     read_options: dict | None = None,
     png: bool = True,
     overwrite: bool = False,
@@ -144,11 +147,15 @@ def segment_file(
     threshold``; with ``peak_threshold`` (above ``threshold``) only the
     islands of that mask whose highest probability reaches it are kept
     (:func:`radio_unet.evaluate.metrics.island_mask`; the whole map is then
-    labelled in memory). The regions and picture of images over 4096 px use
-    every n-th pixel of the mask. The probability map is the same either way.
+    labelled in memory). The regions of images over 4096 px use every n-th
+    pixel of the mask, the picture every n-th pixel up to
+    :data:`PICTURE_PIXELS`. The probability map is the same either way.
+    Temporary files that a killed earlier run left for these outputs are
+    removed first (:func:`~radio_unet.io.atomic.remove_stale_temporaries`).
     ``tta`` averages the network over the eight orientations of each window
-    and ``compile`` runs it through :func:`torch.compile`
-    (:class:`~radio_unet.segment.load.Segmenter`).
+    and ``compile`` runs it through :func:`torch.compile`; ``calibration``
+    gives the calibration images of int8 quantisation when the model has no
+    cached int8 export yet (:class:`~radio_unet.segment.load.Segmenter`).
 
     Returns
     -------
@@ -156,15 +163,20 @@ def segment_file(
         ``input``, output paths, ``skipped`` (already finished), resampling
         factor and the fraction of valid pixels above ``threshold``.
     """
-    segmenter = cached_segmenter(str(model), backend, device, precision, bool(tta), bool(compile))
+    segmenter = cached_segmenter(str(model), backend, device, precision, bool(tta), bool(compile), calibration)
     paths = output_paths(path, out_dir, classes=segmenter.multiclass)
-    peak = active_peak(threshold, peak_threshold)
+    peak = None
+    if peak_threshold is not None:  # the island filter needs scipy.ndimage: imported only when it is asked for
+        from ..evaluate.metrics import active_peak, island_mask
+
+        peak = active_peak(threshold, peak_threshold)
     optional = {**({"peak_threshold": peak} if peak else {}), **({"tta": True} if tta else {})}
     options = {"tiling": tiling, "threshold": threshold, "precision": precision,
                "read": {k: str(v) for k, v in (read_options or {}).items()}, **optional}
     signature = _signature(segmenter, options)
     if not overwrite and is_finished(paths, signature, png=png):
         return {"input": str(path), "skipped": True, **{k: str(v) for k, v in paths.items()}}
+    remove_stale_temporaries(paths.values())  # left by a killed earlier run
     image = read_image(path, memmap=_can_memmap(path), **(read_options or {}))
     card = segmenter.card
     model_beam = (card.beam_arcsec or {}).get("major")
@@ -195,15 +207,32 @@ def segment_file(
         write_ds9_polygons(paths["reg"], [p * step for p in mask_polygons(small_mask)], image.wcs,
                            text=f"p>{threshold:g}" + (f", peak>{peak:g}" if peak else ""))
         if png:
-            from ..plots import save_segmentation_figure
-
-            classes = _class_thumbnail(paths, step) if segmenter.multiclass else None
-            save_segmentation_figure(paths["png"], thumbnail(image.data)[0], small, threshold=threshold,
-                                     title=Path(path).name, contour=np.where(small_mask, small, 0.0) if peak else None,
-                                     classes=classes, class_names=segmenter.classes)
-            release_pages(image.data)
+            _save_picture(paths, segmenter, image, small, small_mask, step, threshold=threshold,
+                          title=Path(path).name, peak=bool(peak))
     return {"input": str(path), "skipped": False, "resample": factor,
             "fraction_above": fraction, **{k: str(v) for k, v in paths.items()}}
+
+
+#: Longest side of the maps drawn in the picture. Its panels show about 480x480 pixels (5 inches at 110 dpi, less
+#: the titles) and draw with nearest-neighbour sampling, so finer maps are thinned there anyway and only cost time:
+#: the picture of a 2000x2000 image took 2.6 s of CPU drawn from the whole maps, 0.5 s from 500x500 ones.
+PICTURE_PIXELS = 512
+
+
+def _save_picture(paths: dict, segmenter: Segmenter, image, small: np.ndarray, small_mask: np.ndarray, step: int, *,
+                  threshold: float, title: str, peak: bool) -> None:
+    """The PNG: input, probability map (and class map) at most :data:`PICTURE_PIXELS` a side, from the thumbnail
+    ``small`` (every ``step``-th pixel of the probability map) and the mask ``small_mask`` it drew the regions of."""
+    from ..plots import save_segmentation_figure  # matplotlib: only when a picture is made
+
+    prob, more = thumbnail(small, max_pixels=PICTURE_PIXELS)
+    shown = small_mask[::more, ::more]
+    every = step * more
+    classes = _class_thumbnail(paths, every) if segmenter.multiclass else None
+    save_segmentation_figure(paths["png"], np.asarray(image.data[::every, ::every], dtype=np.float32), prob,
+                             threshold=threshold, title=title, contour=np.where(shown, prob, 0.0) if peak else None,
+                             classes=classes, class_names=segmenter.classes)
+    release_pages(image.data)
 
 
 def _class_thumbnail(paths: dict, step: int) -> np.ndarray:

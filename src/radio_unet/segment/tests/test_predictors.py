@@ -9,7 +9,7 @@ import torch
 from radio_unet.data import N_DIHEDRAL, dihedral
 from radio_unet.errors import RadioUNetError
 from radio_unet.models import build_model
-from radio_unet.segment.predictors import TorchPredictor, symmetrized
+from radio_unet.segment.backends import TorchPredictor, symmetrized
 
 
 def tilted(batch: np.ndarray) -> np.ndarray:
@@ -83,7 +83,7 @@ def test_compiled_predictor_gives_the_same_probabilities():
 def test_compile_picks_the_torch_backend_or_says_why_it_cannot(monkeypatch):
     """auto chooses PyTorch when compiling; ONNX Runtime, int8 and a CPU without a C++ compiler are clear errors."""
     from radio_unet.segment.load import choose_backend
-    from radio_unet.segment.predictors import make_predictor
+    from radio_unet.segment.backends import make_predictor
 
     monkeypatch.setattr(shutil, "which", lambda name: f"/usr/bin/{name}")
     assert choose_backend("auto", compile=True) == "torch"

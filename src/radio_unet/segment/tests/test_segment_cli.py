@@ -10,19 +10,7 @@ from astropy.io import fits
 from radio_unet.cli import main
 from radio_unet.conftest import celestial_header, random_image, write_fits
 from radio_unet.io import read_image
-from radio_unet.models import build_model, save_model
 from radio_unet.segment.resample import match_resolution
-
-
-@pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory):
-    """A base-4, depth-2 U-Net with random weights and a card for 2"/px, 6" beam."""
-    torch.manual_seed(0)
-    model = build_model({"base_filters": 4, "depth": 2, "dropout": 0.0})
-    path = tmp_path_factory.mktemp("model") / "tiny.safetensors"
-    save_model(path, model.eval(), {"normalization": {"vmin": 1e-7, "vmax": 1e-2, "unit": "Jy/beam"},
-                                    "pixel_scale_arcsec": 2.0, "beam_arcsec": {"major": 6.0, "minor": 6.0, "pa": 0.0}})
-    return path
 
 
 def _image(tmp_path, name="field.fits", scale=2.0, beam=6.0, shape=(70, 90)):
@@ -183,8 +171,8 @@ def test_precision_picks_a_backend_that_runs_it():
 
 def test_calibration_images_are_normalised_simulated_fields(tiny_model):
     """Calibration fields are simulated at the card's pixel scale and beam, normalised to [0, 1], reproducibly."""
+    from radio_unet.cli.common import calibration_images
     from radio_unet.models import load_model
-    from radio_unet.segment.load import calibration_images
 
     _, card = load_model(tiny_model)
     first = calibration_images(card, n=1)
@@ -195,8 +183,9 @@ def test_calibration_images_are_normalised_simulated_fields(tiny_model):
 
 
 def test_int8_segmenter_is_cached_and_follows_float32(tmp_path, tiny_model, monkeypatch):
-    """--precision int8 quantises once per weights file next to the float32 export and stays close to float32."""
-    from radio_unet.segment import load
+    """--precision int8 quantises once per weights file next to the float32 export, on the calibration images it is
+    given (never simulated inside segment), and stays close to float32."""
+    from radio_unet.errors import RadioUNetError
     from radio_unet.segment.load import cache_dir, load_segmenter
 
     monkeypatch.setenv("RADIO_UNET_CACHE", str(tmp_path / "cache"))
@@ -207,12 +196,13 @@ def test_int8_segmenter_is_cached_and_follows_float32(tmp_path, tiny_model, monk
         rng = np.random.default_rng(4)
         return [rng.random((64, 64)).astype(np.float32) * 0.6 + 0.2 for _ in range(3)]
 
-    monkeypatch.setattr(load, "calibration_images", fake_calibration)
+    with pytest.raises(RadioUNetError, match="int8 quantisation needs calibration images"):
+        load_segmenter(tiny_model, precision="int8")
     image = read_image(_image(tmp_path, shape=(64, 80)))
-    int8 = load_segmenter(tiny_model, precision="int8")
+    int8 = load_segmenter(tiny_model, precision="int8", calibration=fake_calibration)
     assert int8.backend == "onnx"
     assert sorted(p.name.split(".", 1)[1] for p in (cache_dir() / "onnx").glob("*.onnx")) == ["int8.onnx", "onnx"]
-    load_segmenter(tiny_model, precision="int8")
+    load_segmenter(tiny_model, precision="int8")  # cached: no calibration needed
     assert len(calls) == 1  # quantised once
     ref = load_segmenter(tiny_model)(image)
     got = int8(image)

@@ -14,14 +14,13 @@ import math
 
 import numpy as np
 import pytest
-import torch
 from astropy.io import fits
 from astropy.table import Table
 from scipy.stats import ks_2samp
 
 from radio_unet.cli import main
 from radio_unet.io import read_image
-from radio_unet.models import build_model, save_model
+from radio_unet.segment.tests.conftest import tiny_model  # noqa: F401 - the segmentation tests' fixture
 
 from .conftest import SCALE, SIZE, TARGETS
 
@@ -206,17 +205,6 @@ def test_missing_probability_map_is_reported(fields, tmp_path, capsys):
     table = Table.read(tmp_path / "o" / "targets.ecsv")
     assert table[list(table["name"]).index("T03")]["status"].startswith("failed")
     assert np.isfinite(table[list(table["name"]).index("T01")]["R"])
-
-
-@pytest.fixture(scope="module")
-def tiny_model(tmp_path_factory):
-    """A base-4, depth-2 U-Net with random weights and a card for 2"/px, 6" beam."""
-    torch.manual_seed(0)
-    model = build_model({"base_filters": 4, "depth": 2, "dropout": 0.0})
-    path = tmp_path_factory.mktemp("model") / "tiny.safetensors"
-    save_model(path, model.eval(), {"normalization": {"vmin": 1e-7, "vmax": 1e-2, "unit": "Jy/beam"},
-                                    "pixel_scale_arcsec": 2.0, "beam_arcsec": {"major": 6.0, "minor": 6.0, "pa": 0.0}})
-    return path
 
 
 def test_targets_through_real_segmentation(fields, tmp_path, tiny_model, capsys):

@@ -1,0 +1,1 @@
+"""Radio-halo classifiers (issue 17)."""
