@@ -129,7 +129,7 @@ def parent_card(init_model: str | PathLike) -> tuple[Path, ModelCard]:
     Only the card is read (see :func:`radio_unet.models.read_card`).
     """
     from ..models.serialize import read_card
-    from ..segment.load import resolve_model
+    from ..models.registry import resolve_model
 
     weights, _, card = read_card(resolve_model(init_model))
     return weights, card
@@ -159,7 +159,7 @@ def start_from_parent(model: RadioUNet, init_model: str | PathLike, trainable_la
         of trainable layers, their names and the trainable parameters.
     """
     from ..models.serialize import load_model
-    from ..segment.load import resolve_model
+    from ..models.registry import resolve_model
 
     path = resolve_model(init_model)
     parent, card = load_model(path)
