@@ -31,12 +31,13 @@ def save_segmentation_figure(
     to 0). ``classes`` is an integer class map (values above the last of
     ``class_names`` are blank).
     """
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     contour = np.nan_to_num(prob if contour is None else contour)
 
     n = 2 + (truth is not None) + (classes is not None)
-    fig, axes = plt.subplots(1, n, figsize=(5.6 * n, 5))
+    fig = Figure(figsize=(5.6 * n, 5))  # no pyplot: segment's picture is drawn without its import
+    axes = fig.subplots(1, n)
     show_linear(axes[0], image, title=f"{title} input, {threshold:g} contour (cyan)".strip(), label="Jy/beam")
     axes[0].contour(contour, levels=[threshold], colors="cyan", linewidths=0.7)
     im = axes[1].imshow(prob, origin="lower", cmap="viridis", vmin=0, vmax=1, interpolation="nearest")
@@ -56,11 +57,11 @@ def save_segmentation_figure(
 
 def show_classes(ax, classes: np.ndarray, names: list[str]) -> None:
     """Draw an integer class map with one colour per class and a colour bar naming them (blank values: white)."""
-    import matplotlib.pyplot as plt
+    from matplotlib import colormaps
     from matplotlib.colors import BoundaryNorm, ListedColormap
 
     n = max(len(names), 1)
-    cmap = ListedColormap(plt.get_cmap("tab10")(np.arange(n) % 10))
+    cmap = ListedColormap(colormaps["tab10"](np.arange(n) % 10))
     cmap.set_bad("white")
     shown = np.ma.masked_where(np.asarray(classes) >= n, classes)
     im = ax.imshow(shown, origin="lower", cmap=cmap, norm=BoundaryNorm(np.arange(-0.5, n), n), interpolation="nearest")
