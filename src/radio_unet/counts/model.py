@@ -20,6 +20,7 @@ import numpy as np
 
 from ..errors import InputError, RadioUNetError
 from ..io.atomic import atomic_path
+from ..models.card import _finite
 from .features import HIST_EDGES, context_vector, histogram_features, image_tiles, scale_pixels
 
 __all__ = ["CountsCard", "CountsModel", "field_inputs", "save_counts_model", "load_counts_model", "resolve_counts_model",
@@ -82,16 +83,8 @@ class CountsCard:
     format: str = COUNTS_CARD_FORMAT
 
     def to_json(self) -> str:
-        """Pretty JSON (NaN written as null)."""
-        def finite(v):
-            if isinstance(v, float):
-                return v if np.isfinite(v) else None
-            if isinstance(v, dict):
-                return {k: finite(x) for k, x in v.items()}
-            if isinstance(v, (list, tuple)):
-                return [finite(x) for x in v]
-            return v
-        return json.dumps(finite(asdict(self)), indent=2) + "\n"
+        """Pretty JSON (NaN written as null, as in the U-Net's card)."""
+        return json.dumps(_finite(asdict(self)), indent=2) + "\n"
 
     @classmethod
     def from_json(cls, text: str, path) -> "CountsCard":

@@ -16,8 +16,8 @@ import torch
 
 from ..errors import InputError, RadioUNetError
 from ..io.atomic import atomic_path
-from ..models.card import _finite, software_versions, utc_now
-from ..models.serialize import _default_permissions, model_paths, sha256_file
+from ..models.card import _finite, model_paths, sha256_file, software_versions, utc_now
+from ..models.serialize import _default_permissions
 from .data import BANDS, GleamObject, parse_name
 from .models import build_classifier
 
