@@ -123,7 +123,7 @@ def main(argv=None) -> int:
     import torch
 
     torch.set_num_threads(args.threads)
-    from radio_unet.io.catalog import read_catalog
+    from radio_unet.targets.catalog import read_catalog
     from radio_unet.segment.run import cached_segmenter
     from radio_unet.targets import make_cutouts, run_targets
 

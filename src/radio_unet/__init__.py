@@ -4,7 +4,10 @@ The package follows the data flow of Radio U-Net (Stuardi et al. 2024):
 ``sky`` (sky models) -> ``observe`` (mock LOFAR observations) -> ``data``
 (tiles, normalisation) -> ``models``/``train`` (the U-Net) -> ``segment``
 (probability maps of real FITS images) -> ``evaluate`` and ``targets``
-(science answers). ``io`` holds every file format at the edges.
+(science answers). ``io`` holds every file format at the edges; the modules
+shared by several stages sit at the top: ``cosmology``, ``islands`` (the
+island rules of segment, evaluate and targets), ``stats``, ``jsonsafe``, ``lru``
+and ``errors``.
 """
 
 import importlib

@@ -45,8 +45,10 @@ def _one(path: str, args: argparse.Namespace, out: Path, regions) -> str:
     import numpy as np
 
     from ..io import read_image, write_image
+    from ..io.ds9 import region_mask
+    from ..islands import label_islands
     from ..segment.run import output_stem
-    from ..targets.masks import local_rms, make_mask, region_mask
+    from ..targets.masks import local_rms, make_mask
 
     image = read_image(path, **image_options(args))
     rms = local_rms(image.data, box_pixels=args.box)
@@ -60,9 +62,7 @@ def _one(path: str, args: argparse.Namespace, out: Path, regions) -> str:
     if args.save_rms:
         write_image(stem.with_name(f"{stem.name}.rms.fits"), rms, wcs=image.wcs, unit=image.unit, beam=image.beam,
                     frequency=image.frequency, provenance=provenance, overwrite=args.overwrite)
-    from scipy.ndimage import label
-
-    islands = label(mask, structure=np.ones((3, 3), bool))[1]
+    islands = label_islands(mask)[1]
     return (f"{path}: {target} ({100 * mask.mean():.2f}% of pixels, {islands} island(s), "
             f"median rms {np.nanmedian(rms):.3g} {image.unit or ''})".replace(" )", ")"))
 
@@ -70,7 +70,7 @@ def _one(path: str, args: argparse.Namespace, out: Path, regions) -> str:
 def run(args: argparse.Namespace) -> int:
     """Make a mask for every input; bad files are reported in one line and the others finish."""
     from ..errors import RadioUNetError
-    from ..targets.masks import read_ds9_regions
+    from ..io.ds9 import read_ds9_regions
 
     if not args.nsigma > 0:
         raise RadioUNetError(f"--nsigma must be positive, got {args.nsigma}")

@@ -50,8 +50,8 @@ def add_catalog_arguments(parser: argparse.ArgumentParser, *, labels: bool = Tru
 
 def catalog_from_args(args: argparse.Namespace):
     """Read the catalogue named by the options of :func:`add_catalog_arguments`."""
-    from ..io.catalog import read_catalog
-    from ..sky.cosmology import get_cosmology
+    from ..cosmology import get_cosmology
+    from ..targets.catalog import read_catalog
 
     return read_catalog(
         args.catalog, name_column=args.name_column, ra_column=args.ra_column, dec_column=args.dec_column,
@@ -64,7 +64,7 @@ def catalog_from_args(args: argparse.Namespace):
 
 def print_catalog_report(command: str, catalog, *, limit: int = 20) -> None:
     """Say how many targets were read and list the skipped rows (the first ``limit``)."""
-    from ..io.catalog import format_rejected
+    from ..targets.catalog import format_rejected
 
     meta = catalog.meta
     print(f"{meta.get('source')}: {len(catalog)} targets of {meta.get('n_input')} rows "

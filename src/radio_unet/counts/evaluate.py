@@ -27,13 +27,13 @@ from os import PathLike
 from pathlib import Path
 
 import numpy as np
+from astropy.stats import gaussian_fwhm_to_sigma
 
 from ..errors import RadioUNetError
 from ..io.atomic import atomic_path
 from .baselines import catalogue_counts, pd_fit
 from .dataset import load_dataset
 from .model import N_HIST, load_counts_model
-from .simulate import FWHM_TO_SIGMA
 
 __all__ = ["METHODS", "quantiles_from_samples", "method_metrics", "sbc_ranks", "format_table", "evaluate_dataset"]
 
@@ -207,7 +207,7 @@ def evaluate_dataset(data: str | PathLike, out: str | PathLike, *, model=None, l
     for i in range(len(ds)):
         noise = float(m["noise_stated"][i])
         img = ds.image_jy(i)
-        k = FWHM_TO_SIGMA / m["pixel_scale_arcsec"][i]
+        k = gaussian_fwhm_to_sigma / m["pixel_scale_arcsec"][i]
         beam_px = 2 * math.pi * (m["beam_major_arcsec"][i] * k) * (m["beam_minor_arcsec"][i] * k)
         if i < n_pd:
             fit = pd_fit(img, noise=noise, beam_area_px=beam_px, pixel_scale_arcsec=m["pixel_scale_arcsec"][i],

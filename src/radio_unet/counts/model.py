@@ -20,7 +20,7 @@ import numpy as np
 
 from ..errors import InputError, RadioUNetError
 from ..io.atomic import atomic_path
-from ..models.card import _finite
+from ..jsonsafe import json_safe
 from .features import HIST_EDGES, context_vector, histogram_features, image_tiles, scale_pixels
 
 __all__ = ["CountsCard", "CountsModel", "field_inputs", "save_counts_model", "load_counts_model", "resolve_counts_model",
@@ -84,7 +84,7 @@ class CountsCard:
 
     def to_json(self) -> str:
         """Pretty JSON (NaN written as null, as in the U-Net's card)."""
-        return json.dumps(_finite(asdict(self)), indent=2) + "\n"
+        return json.dumps(json_safe(asdict(self)), indent=2) + "\n"
 
     @classmethod
     def from_json(cls, text: str, path) -> "CountsCard":

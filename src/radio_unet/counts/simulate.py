@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from astropy.stats import gaussian_fwhm_to_sigma
 
 from ..errors import RadioUNetError
 from ..sky.compact import CATALOGUE_DTYPE, catalogue_blobs, draw_fluxes, draw_sizes
@@ -34,7 +35,6 @@ from .families import bin_targets, counts_from_theta
 from .presets import CountsPreset, draw_nuisance, draw_theta
 
 __all__ = [
-    "FWHM_TO_SIGMA",
     "SR_PER_ARCSEC2",
     "field_rng",
     "draw_catalogue",
@@ -48,7 +48,6 @@ __all__ = [
     "measure_noise",
 ]
 
-FWHM_TO_SIGMA = 1.0 / math.sqrt(8.0 * math.log(2.0))
 SR_PER_ARCSEC2 = (math.pi / 180.0 / 3600.0) ** 2
 
 
@@ -161,7 +160,7 @@ def beam_power_kernel(shape, *, major_px: float, minor_px: float, angle_deg: flo
     t = math.radians(angle_deg)
     ka = kx * math.cos(t) + ky * math.sin(t)
     kb = -kx * math.sin(t) + ky * math.cos(t)
-    sa, sb = major_px * FWHM_TO_SIGMA, minor_px * FWHM_TO_SIGMA
+    sa, sb = major_px * gaussian_fwhm_to_sigma, minor_px * gaussian_fwhm_to_sigma
     beam_ft = np.exp(-2.0 * math.pi**2 * (sa**2 * ka**2 + sb**2 * kb**2))
     p = beam_ft**power
     var = p.sum() / (2.0 * (ny * nx) ** 2)
@@ -222,7 +221,7 @@ def render_beam_image(catalogue: np.ndarray, shape, *, pixel_scale_arcsec: float
     convolution of their bilinear deposit (the many faint sources of a field
     in milliseconds; their sizes are far below the beam).
     """
-    k = FWHM_TO_SIGMA / pixel_scale_arcsec
+    k = gaussian_fwhm_to_sigma / pixel_scale_arcsec
     beam_area_px = 2.0 * math.pi * (beam_major_arcsec * k) * (beam_minor_arcsec * k)
     faint = catalogue["flux_jy"] < faint_below
     bright = catalogue[~faint]

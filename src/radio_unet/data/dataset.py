@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
 
+import lightning.pytorch as pl
 import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
@@ -32,11 +33,6 @@ from .augment import N_DIHEDRAL, augment_pair
 from .normalize import DEFAULT_VMAX, DEFAULT_VMIN, Normalization
 from .sources import PairReader, discover_all_pairs
 from .tiles import TileIndex, balance_tiles, build_tile_index, split_by_image
-
-try:
-    import lightning.pytorch as pl
-except ImportError:  # pragma: no cover - lightning is a dependency
-    pl = None
 
 __all__ = [
     "DataConfig",
@@ -428,9 +424,6 @@ class DataConfig:
         return cls(**dict(values))
 
 
-_Base = pl.LightningDataModule if pl is not None else object
-
-
 def _trainer_epoch(trainer) -> Callable[[], int] | None:
     """The epoch Lightning passes to ``set_epoch``, read from the (restored) fit loop."""
     if trainer is None:
@@ -438,7 +431,7 @@ def _trainer_epoch(trainer) -> Callable[[], int] | None:
     return lambda: trainer.fit_loop.epoch_progress.current.processed
 
 
-class RadioDataModule(_Base):
+class RadioDataModule(pl.LightningDataModule):
     """Lightning DataModule: image pairs -> split by image -> balanced, augmented tiles.
 
     Parameters

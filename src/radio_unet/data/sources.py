@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import csv
 import re
-from collections import OrderedDict
 from dataclasses import dataclass, replace
 from os import PathLike
 from pathlib import Path
@@ -33,6 +32,7 @@ from astropy.io import fits
 
 from ..errors import InputError, RadioUNetError
 from ..io import Beam, parse_beam, read_image
+from ..lru import LRUCache
 from ..sky.components import DIFFUSE_CLASSES
 
 __all__ = [
@@ -385,18 +385,13 @@ class PairReader:
         self.unit = unit
         self.beam = parse_beam(beam) if isinstance(beam, str) else beam
         self.max_open = max(1, int(max_open))
-        self._cache: OrderedDict[int, tuple[np.ndarray, np.ndarray, ImageMeta]] = OrderedDict()
-
-    def __getstate__(self):
-        state = self.__dict__.copy()
-        state["_cache"] = OrderedDict()
-        return state
+        self._cache = LRUCache(self.max_open)  # index -> (image, target, meta); pickled empty
 
     def open(self, index: int) -> tuple[np.ndarray, np.ndarray, ImageMeta]:
         """Return ``(image, target, meta)`` of pair ``index``; arrays may be memory maps."""
-        if index in self._cache:
-            self._cache.move_to_end(index)
-            return self._cache[index]
+        entry = self._cache.get(index)
+        if entry is not None:
+            return entry
         pair = self.pairs[index]
         img = read_image(pair.image, memmap=True, unit=self.unit, beam=self.beam)
         unit = img.require_unit()
@@ -413,11 +408,7 @@ class PairReader:
             pixel_scale_arcsec=float(img.pixel_scale_arcsec),
             beam=img.beam,
         )
-        entry = (img.data, target, meta)
-        self._cache[index] = entry
-        while len(self._cache) > self.max_open:
-            self._cache.popitem(last=False)
-        return entry
+        return self._cache.put(index, (img.data, target, meta))
 
     def meta(self, index: int) -> ImageMeta:
         """Header information of pair ``index``."""

@@ -18,13 +18,12 @@ from pathlib import Path
 
 import numpy as np
 from astropy.io import fits
+from astropy.stats import gaussian_fwhm_to_sigma
 from scipy.ndimage import gaussian_filter
 
 from .sources import MANIFEST_NAME
 
 __all__ = ["write_toy_dataset", "toy_pair"]
-
-_FWHM_TO_SIGMA = 1.0 / math.sqrt(8.0 * math.log(2.0))
 
 
 def toy_pair(
@@ -72,12 +71,12 @@ def toy_pair(
             blob = peak * np.exp(-((x - cx) ** 2 + (y - cy) ** 2) / (2 * sigma**2))
             blob[blob < 0.1 * sky_threshold] = 0.0  # finite support, as in a simulated halo
             sky += blob.astype(np.float32)
-    beam_area = 2 * math.pi * (beam_fwhm_px * _FWHM_TO_SIGMA) ** 2
+    beam_area = 2 * math.pi * (beam_fwhm_px * gaussian_fwhm_to_sigma) ** 2
     compact = np.zeros_like(sky)
     for _ in range(int(rng.integers(1, 4))):
         iy, ix = rng.integers(2, size - 2, 2)
         compact[iy, ix] += 10 ** rng.uniform(-4.0, -3.0)  # Jy
-    smooth = gaussian_filter((sky + compact).astype(np.float64), beam_fwhm_px * _FWHM_TO_SIGMA, mode="constant")
+    smooth = gaussian_filter((sky + compact).astype(np.float64), beam_fwhm_px * gaussian_fwhm_to_sigma, mode="constant")
     image = (smooth * beam_area + rng.normal(0.0, noise_jy_beam, sky.shape)).astype(np.float32)
     mask = (sky > sky_threshold).astype(np.uint8)
     return image, sky, mask

@@ -7,19 +7,21 @@ from typing import Sequence
 
 import numpy as np
 import pandas as pd
+from astropy.stats import gaussian_sigma_to_fwhm
 from tqdm.auto import tqdm
 
 from ..errors import RadioUNetError
 from ..io import RadioImage, read_image
 from .external import external_baseline_maps, resolve_external
-from .metrics import active_peak, confusion_matrix, score_map, threshold_baseline
+from ..islands import active_peak
+from .metrics import confusion_matrix, score_map, threshold_baseline
 
 __all__ = ["NETWORK", "network_method", "baseline_maps", "peak_method", "network_rows", "evaluate_image", "card_split_ids", "evaluate_dataset", "summarize"]
 
 
 def _beam_sigma_pixels(image: RadioImage) -> float:
     """Gaussian sigma of the beam's major axis, in pixels."""
-    return image.require_beam().major / image.pixel_scale_arcsec / (2 * np.sqrt(2 * np.log(2)))
+    return image.require_beam().major / image.pixel_scale_arcsec / gaussian_sigma_to_fwhm
 
 
 def baseline_maps(
@@ -112,7 +114,7 @@ def network_rows(
     peak_threshold : float, optional
         With a value above ``threshold``, a second row, method ``"<network>,
         peak P"`` (:func:`peak_method`), scores only the islands of that mask whose highest
-        probability reaches it (:func:`~radio_unet.evaluate.metrics.island_mask`).
+        probability reaches it (:func:`~radio_unet.islands.island_mask`).
     valid : numpy.ndarray of bool, optional
         Pixels that count.
     network : str

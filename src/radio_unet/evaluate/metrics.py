@@ -5,15 +5,21 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage
 
+from ..islands import active_peak, island_mask, large_islands
 from ..stats import robust_rms
 
-__all__ = ["PEAK_THRESHOLD", "mean_iou", "pixel_scores", "source_scores", "threshold_baseline", "active_peak", "island_mask",
+__all__ = ["PEAK_THRESHOLD", "SOURCE_MIN_PIXELS", "mean_iou", "pixel_scores", "source_scores", "threshold_baseline",
            "score_map", "confusion_matrix", "class_iou"]
 
-#: Default peak threshold of ``radio-unet evaluate`` and ``demo`` (:func:`island_mask`): islands of the 0.5
-#: mask are kept when their highest probability reaches it. Chosen with the shipped model on 400 simulated
-#: fields it never saw in training (data_sim/lotss512_c, seed 11), between 0.5 and 0.9; docs/model.md.
+#: Default peak threshold of ``radio-unet evaluate`` and ``demo`` (:func:`~radio_unet.islands.island_mask`):
+#: islands of the 0.5 mask are kept when their highest probability reaches it. Chosen with the shipped model
+#: on 400 simulated fields it never saw in training (data_sim/lotss512_c, seed 11), between 0.5 and 0.9;
+#: docs/model.md.
 PEAK_THRESHOLD = 0.8
+
+#: Smallest island counted as a source by :func:`source_scores`: the paper's "regions over 10 pixels"
+#: (islands of at least 11 pixels, the rule of :func:`radio_unet.islands.large_islands`).
+SOURCE_MIN_PIXELS = 11
 
 
 def _valid(valid: np.ndarray | None, shape) -> np.ndarray:
@@ -60,35 +66,21 @@ def pixel_scores(pred: np.ndarray, truth: np.ndarray, *, valid: np.ndarray | Non
     }
 
 
-def _label(mask: np.ndarray) -> tuple[np.ndarray, int]:
-    """Label the 8-connected regions of a boolean mask (labels, number of regions)."""
-    return ndimage.label(mask, structure=np.ones((3, 3), bool))
-
-
-def _regions(mask: np.ndarray, min_pixels: int) -> tuple[np.ndarray, np.ndarray]:
-    """Label 8-connected regions and return (labels, ids of regions with more than ``min_pixels``)."""
-    labels, n = _label(mask)
-    if n == 0:
-        return labels, np.array([], int)
-    sizes = np.bincount(labels.ravel(), minlength=n + 1)
-    sizes[0] = 0  # the background is not a region
-    return labels, np.flatnonzero(sizes > min_pixels)
-
-
-def source_scores(pred: np.ndarray, truth: np.ndarray, *, min_pixels: int = 10) -> dict[str, float]:
-    """Source-level precision and recall of connected regions larger than ``min_pixels``.
+def source_scores(pred: np.ndarray, truth: np.ndarray, *, min_pixels: int = SOURCE_MIN_PIXELS) -> dict[str, float]:
+    """Source-level precision and recall of the islands of at least ``min_pixels`` pixels.
 
     A predicted source is correct when it overlaps a true source; a true
-    source is found when a predicted source overlaps it (both over
-    ``min_pixels`` pixels, 8-connected), as in the paper's source counting.
+    source is found when a predicted source overlaps it (both islands of at
+    least ``min_pixels`` pixels, 8-connected, :func:`radio_unet.islands.large_islands`);
+    the default counts the paper's regions over 10 pixels.
 
     Returns
     -------
     dict
         ``n_true, n_pred, n_found, n_correct, source_precision, source_recall``.
     """
-    t_labels, t_ids = _regions(np.asarray(truth, bool), min_pixels)
-    p_labels, p_ids = _regions(np.asarray(pred, bool), min_pixels)
+    t_labels, t_ids = large_islands(np.asarray(truth, bool), min_pixels)
+    p_labels, p_ids = large_islands(np.asarray(pred, bool), min_pixels)
     t_big = np.isin(t_labels, t_ids)
     p_big = np.isin(p_labels, p_ids)
     correct = np.unique(p_labels[p_big & t_big])
@@ -124,47 +116,6 @@ def threshold_baseline(image: np.ndarray, *, nsigma: float = 3.0, smooth_pixels:
     return (data > nsigma * rms) & np.isfinite(image)
 
 
-def active_peak(threshold: float, peak_threshold: float | None) -> float | None:
-    """``peak_threshold`` when it drops anything (above ``threshold``), else None: the plain mask."""
-    return peak_threshold if peak_threshold is not None and peak_threshold > threshold else None
-
-
-def island_mask(prob: np.ndarray, *, threshold: float = 0.5, peak_threshold: float | None = None) -> np.ndarray:
-    """The mask of a probability map: pixels >= ``threshold``, optionally only in islands that peak >= ``peak_threshold``.
-
-    The two thresholds play the roles of PyBDSF's island and peak thresholds
-    (``thresh_isl``, ``thresh_pix``): an island (8-connected pixels at or
-    above ``threshold``) is kept whole when its highest probability reaches
-    ``peak_threshold``, and dropped otherwise (hysteresis thresholding).
-
-    Parameters
-    ----------
-    prob : numpy.ndarray
-        Probability map; NaN counts as 0.
-    threshold : float
-        Island threshold (0.5: the paper's mask).
-    peak_threshold : float, optional
-        Peak threshold; None, or a value not above ``threshold``, keeps every
-        island (the plain ``prob >= threshold`` mask).
-
-    Returns
-    -------
-    numpy.ndarray of bool
-    """
-    prob = np.nan_to_num(np.asarray(prob, np.float32))
-    mask = prob >= threshold
-    peak_threshold = active_peak(threshold, peak_threshold)
-    if peak_threshold is None:
-        return mask
-    labels, n = _label(mask)
-    if n == 0:
-        return mask
-    peaks = np.asarray(ndimage.maximum(prob, labels, index=np.arange(n + 1)))
-    keep = peaks >= peak_threshold
-    keep[0] = False  # label 0 is the background
-    return keep[labels]
-
-
 def score_map(
     prob: np.ndarray,
     truth: np.ndarray,
@@ -172,12 +123,14 @@ def score_map(
     threshold: float = 0.5,
     peak_threshold: float | None = None,
     valid=None,
-    min_pixels: int = 10,
+    min_pixels: int = SOURCE_MIN_PIXELS,
 ) -> dict:
     """All scores of a probability (or 0/1) map against a true mask.
 
-    The mask is :func:`island_mask` of ``prob`` (``prob >= threshold``, and
-    with ``peak_threshold`` only the islands that peak at or above it).
+    The mask is :func:`~radio_unet.islands.island_mask` of ``prob`` (``prob >=
+    threshold``, and with ``peak_threshold`` only the islands that peak at or
+    above it); the source scores count islands of at least ``min_pixels``
+    pixels (:func:`source_scores`).
     """
     pred = island_mask(prob, threshold=threshold, peak_threshold=peak_threshold)
     scores = {"mean_iou": mean_iou(pred, truth, valid=valid)}

@@ -36,6 +36,7 @@ from scipy import ndimage
 from scipy.signal.windows import tukey
 from scipy.special import erfc
 
+from ..islands import label_islands
 from ..stats import robust_rms
 
 __all__ = [
@@ -113,7 +114,7 @@ def source_mask(
     islands = np.zeros(data.shape, bool)
     for sign in (1.0, -1.0) if two_sided else (1.0,):
         signed = sign * filled
-        labels, n = ndimage.label(finite & (signed > low), structure=np.ones((3, 3), bool))
+        labels, n = label_islands(finite & (signed > low))
         if n == 0:
             continue
         peaks = np.unique(labels[finite & (signed > nsigma * rms)])

@@ -30,6 +30,7 @@ import numpy as np
 from scipy import ndimage
 from scipy.stats import rankdata
 
+from ..islands import label_islands
 from ..targets.ratio import circle_mask
 from ..targets.ratio import detection_ratio as _circle_ratio
 from .metrics import pixel_scores
@@ -325,7 +326,7 @@ def island_region(
     """
     data = np.asarray(image, np.float64)
     above = np.isfinite(data) & (np.nan_to_num(data, nan=-np.inf) > nsigma * float(rms))
-    labels, n = ndimage.label(above, structure=np.ones((3, 3), bool))
+    labels, n = label_islands(above)
     ny, nx = data.shape
     hy, hx = max(int(round(ny * central / 2)), 1), max(int(round(nx * central / 2)), 1)
     box = labels[ny // 2 - hy : ny // 2 + hy, nx // 2 - hx : nx // 2 + hx]

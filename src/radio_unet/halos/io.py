@@ -16,7 +16,8 @@ import torch
 
 from ..errors import InputError, RadioUNetError
 from ..io.atomic import atomic_path
-from ..models.card import _finite, model_paths, sha256_file, software_versions, utc_now
+from ..jsonsafe import json_safe
+from ..models.card import model_paths, sha256_file, software_versions, utc_now
 from ..models.serialize import _default_permissions
 from .data import BANDS, GleamObject, parse_name
 from .models import build_classifier
@@ -59,7 +60,7 @@ def save_halo_model(path: str | PathLike, model: torch.nn.Module, card: dict) ->
     card = {"format": HALO_CARD_FORMAT, **card, "sha256": digest, "weights_file": weights_path.name,
             "created": utc_now(), "software": software_versions()}
     with atomic_path(card_path) as tmp:
-        tmp.write_text(json.dumps(_finite(card), indent=2, allow_nan=False) + "\n", encoding="utf-8")
+        tmp.write_text(json.dumps(json_safe(card), indent=2, allow_nan=False) + "\n", encoding="utf-8")
     return card
 
 
@@ -114,7 +115,7 @@ def write_table(path: str | PathLike, rows: list[dict], meta: dict | None = None
 
     table = Table(rows=rows) if rows else Table()
     if meta:
-        table.meta.update(_finite(meta))
+        table.meta.update(json_safe(meta))
     path = Path(path)
     with atomic_path(path) as tmp:
         table.write(tmp, format="ascii.ecsv")

@@ -5,8 +5,9 @@ half-written file under the final name. The temporary file is removed when
 the writer raises (Ctrl-C included, and SIGTERM or SIGHUP inside
 :func:`signals_interrupt`); a process killed outright (SIGKILL, power loss)
 cannot remove it, so its name records the host and process that wrote it
-and :func:`remove_stale_temporaries` lets a rerun delete those of dead
-processes.
+and :func:`remove_stale_temporaries` deletes those of dead processes; every
+:func:`atomic_path` does so for its own output before writing, so the next
+run of any command that writes the same file cleans up after a killed one.
 """
 
 from __future__ import annotations
@@ -57,9 +58,12 @@ def atomic_path(path: str | PathLike) -> Iterator[Path]:
     -----
     If the body raises (including :class:`KeyboardInterrupt`), the temporary
     file is removed and the exception propagates; ``path`` is left untouched.
+    Temporary files of ``path`` that killed processes left behind are removed
+    first (:func:`remove_stale_temporaries`).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries([path])  # left by a killed earlier writer of this file
     suffix = "".join(path.suffixes) or ".tmp"
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{_host()}.{os.getpid()}.", suffix=suffix, dir=path.parent)
     os.close(fd)

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from ..errors import InputError, RadioUNetError
+from ..jsonsafe import json_safe
 from .config import UNetConfig
 
 __all__ = ["ModelCard", "CARD_FORMAT", "software_versions", "utc_now", "default_classes", "DIFFUSE_NAMES", "COMPONENT_NAMES",
@@ -159,7 +160,7 @@ class ModelCard:
 
     def to_json(self) -> str:
         """Pretty JSON text (strict: NaN and infinities become ``null``)."""
-        return json.dumps(_finite(self.to_dict()), indent=2, sort_keys=False, allow_nan=False) + "\n"
+        return json.dumps(json_safe(self.to_dict()), indent=2, sort_keys=False, allow_nan=False) + "\n"
 
     @classmethod
     def from_dict(cls, values: Mapping[str, Any]) -> "ModelCard":
@@ -189,17 +190,6 @@ class ModelCard:
         if not isinstance(values, dict):
             raise RadioUNetError("model card is not a JSON object")
         return cls.from_dict(values)
-
-
-def _finite(value: Any) -> Any:
-    """Replace NaN/inf floats by None recursively (JSON has no NaN)."""
-    if isinstance(value, float):
-        return value if value == value and value not in (float("inf"), float("-inf")) else None
-    if isinstance(value, dict):
-        return {str(k): _finite(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
-    return value
 
 
 #: Default file names inside a model folder.

@@ -18,7 +18,6 @@ import os
 import threading
 import time
 import zipfile
-from collections import OrderedDict
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
@@ -28,6 +27,7 @@ import scipy.fft
 from ..errors import RadioUNetError
 from ..io.atomic import atomic_path
 from ..io.beam import Beam
+from ..lru import LRUCache
 from . import array as _array
 from .gains import GainErrors, baseline_gains, draw_gains
 from .noise import noise_shaping_kernel, visibility_sigma
@@ -633,14 +633,12 @@ def solve_weighting(
 
 
 # ---------------------------------------------------------------------- prepare
-_MEMORY: "OrderedDict[ObservationSetup, Instrument]" = OrderedDict()
-_MEMORY_LOCK = threading.Lock()
+_MEMORY = LRUCache(_MEMORY_CACHE_SIZE)  # ObservationSetup -> Instrument
 
 
 def clear_cache() -> None:
     """Forget the instruments cached in memory."""
-    with _MEMORY_LOCK:
-        _MEMORY.clear()
+    _MEMORY.clear()
 
 
 def build_instrument(setup: ObservationSetup, *, nthreads: int = 1) -> Instrument:
@@ -732,10 +730,7 @@ def prepare(setup: ObservationSetup, *, cache_dir: str | os.PathLike | None = No
     if nthreads < 1:
         raise RadioUNetError("nthreads must be >= 1")
     path = None if cache_dir is None else Path(cache_dir) / f"observe-{setup_key(setup)}.npz"
-    with _MEMORY_LOCK:
-        inst = _MEMORY.get(setup)
-        if inst is not None:
-            _MEMORY.move_to_end(setup)
+    inst = _MEMORY.get(setup)
     if inst is not None:
         if path is not None and not path.exists():
             inst.save(path)
@@ -750,8 +745,4 @@ def prepare(setup: ObservationSetup, *, cache_dir: str | os.PathLike | None = No
         inst = build_instrument(setup, nthreads=nthreads)
         if path is not None:
             inst.save(path)
-    with _MEMORY_LOCK:
-        _MEMORY[setup] = inst
-        while len(_MEMORY) > _MEMORY_CACHE_SIZE:
-            _MEMORY.popitem(last=False)
-    return inst
+    return _MEMORY.put(setup, inst)

@@ -13,6 +13,7 @@ import math
 
 import numba
 import numpy as np
+from astropy.stats import gaussian_sigma_to_fwhm
 from scipy import ndimage, optimize
 
 from ..errors import RadioUNetError
@@ -113,7 +114,7 @@ def beam_kernel(beam: Beam, *, pixel_scale_arcsec: float, truncate: float = 6.0)
     numpy.ndarray
         float32 array of shape ``(2 r + 1, 2 r + 1)`` centred on ``(r, r)``.
     """
-    sigma_px = beam.major / pixel_scale_arcsec / math.sqrt(8.0 * math.log(2.0))
+    sigma_px = beam.major / pixel_scale_arcsec / gaussian_sigma_to_fwhm
     r = max(2, int(math.ceil(truncate * sigma_px)))
     return gaussian_image((2 * r + 1, 2 * r + 1), beam=beam, pixel_scale_arcsec=pixel_scale_arcsec).astype(np.float32)
 

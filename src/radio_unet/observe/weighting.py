@@ -14,6 +14,7 @@ import math
 
 import numpy as np
 import scipy.fft
+from astropy.stats import gaussian_sigma_to_fwhm
 
 from ..errors import RadioUNetError
 
@@ -153,7 +154,7 @@ def taper_factors(uv2: np.ndarray, taper_arcsec: float | None) -> np.ndarray | f
     """
     if taper_arcsec is None:
         return 1.0
-    sigma = taper_arcsec * ARCSEC / math.sqrt(8.0 * math.log(2.0))
+    sigma = taper_arcsec * ARCSEC / gaussian_sigma_to_fwhm
     return np.exp(-2.0 * math.pi**2 * sigma**2 * uv2)
 
 

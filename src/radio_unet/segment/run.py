@@ -12,8 +12,8 @@ from astropy.io import fits
 
 from ..io import image_header, open_image_memmap, read_image
 from ..io.atomic import remove_stale_temporaries
+from ..io.ds9 import mask_polygons, write_ds9_polygons
 from .load import Segmenter, load_segmenter
-from .regions import mask_polygons, write_ds9_polygons
 from .resample import back_to_grid, match_resolution
 from .tiling import release_pages
 
@@ -146,7 +146,7 @@ def segment_file(
     The mask, the DS9 regions and the picture's contour follow ``prob >=
     threshold``; with ``peak_threshold`` (above ``threshold``) only the
     islands of that mask whose highest probability reaches it are kept
-    (:func:`radio_unet.evaluate.metrics.island_mask`; the whole map is then
+    (:func:`radio_unet.islands.island_mask`; the whole map is then
     labelled in memory). The regions of images over 4096 px use every n-th
     pixel of the mask, the picture every n-th pixel up to
     :data:`PICTURE_PIXELS`. The probability map is the same either way.
@@ -167,7 +167,7 @@ def segment_file(
     paths = output_paths(path, out_dir, classes=segmenter.multiclass)
     peak = None
     if peak_threshold is not None:  # the island filter needs scipy.ndimage: imported only when it is asked for
-        from ..evaluate.metrics import active_peak, island_mask
+        from ..islands import active_peak, island_mask
 
         peak = active_peak(threshold, peak_threshold)
     optional = {**({"peak_threshold": peak} if peak else {}), **({"tta": True} if tta else {})}

@@ -152,7 +152,7 @@ def band_sky(freq_hz: float, *, alpha: float = -0.7, filament_alpha: float = -1.
 
     Halos, mini-halos, relics, bridges and radio galaxies need nothing: their powers are quoted at
     ``ref_freq_hz`` (150 MHz) and every one is scaled to ``freq_hz`` with its own spectral index
-    (:func:`radio_unet.sky.cosmology.flux_from_power`), and the compact-source counts (154 MHz) are moved with
+    (:func:`radio_unet.cosmology.flux_from_power`), and the compact-source counts (154 MHz) are moved with
     ``compact_alpha``. What is given in Jy at the sky frequency is scaled here by ``r = (freq_hz / 144 MHz)**alpha``
     (0.2 at 1.4 GHz): the compact-source and confusion flux limits and the accepted radio-galaxy fluxes; the
     confusion counts at the compact limit, ``S^2.5 dN/dS``, by ``r**1.5`` (the same sources, fainter); and the

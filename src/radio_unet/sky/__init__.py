@@ -5,7 +5,8 @@ halos, relics, mini-halos and bridges, cosmic-web filaments, extended radio
 galaxies (contaminants), compact sources from the 150 MHz counts and an
 optional Galactic foreground, each rendered on its own cut-out. The main
 entry point is :func:`make_sky`; the lower-level functions (one per
-component) are public for tests and for building custom scenes.
+component) are public for tests and for building custom scenes. Distances,
+scales and fluxes through redshift live in :mod:`radio_unet.cosmology`.
 
 Examples
 --------
@@ -31,17 +32,6 @@ from .compact import (
 )
 from .components import CONTAMINANT_CLASSES, DIFFUSE_CLASSES, Component, is_diffuse
 from .config import SkyConfig
-from .cosmology import (
-    flux_from_power,
-    get_cosmology,
-    kpc_per_arcsec,
-    kpc_to_pixels,
-    luminosity_distance_m,
-    pixels_to_kpc,
-    power_from_flux,
-    r500_kpc,
-    rayleigh_jeans_jy_per_arcsec2,
-)
 from .diffuse import bridge, exponential_profile, filaments, halo, minihalo, relic
 from .fields import gaussian_random_field, lognormal_field, upsample_field
 from .foreground import galactic_foreground
@@ -61,16 +51,6 @@ __all__ = [
     "DIFFUSE_CLASSES",
     "CONTAMINANT_CLASSES",
     "is_diffuse",
-    # cosmology
-    "get_cosmology",
-    "kpc_per_arcsec",
-    "kpc_to_pixels",
-    "pixels_to_kpc",
-    "luminosity_distance_m",
-    "flux_from_power",
-    "power_from_flux",
-    "r500_kpc",
-    "rayleigh_jeans_jy_per_arcsec2",
     # fields
     "gaussian_random_field",
     "lognormal_field",

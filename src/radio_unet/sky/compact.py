@@ -27,6 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from astropy.stats import gaussian_sigma_to_fwhm
 
 from ..errors import RadioUNetError
 from .render import Blobs
@@ -384,7 +385,7 @@ def catalogue_blobs(catalogue: np.ndarray, pixel_scale_arcsec: float) -> Blobs:
     -------
     Blobs
     """
-    k = 1.0 / (2.0 * np.sqrt(2.0 * np.log(2.0)) * pixel_scale_arcsec)
+    k = 1.0 / (gaussian_sigma_to_fwhm * pixel_scale_arcsec)
     return Blobs(
         catalogue["x"],
         catalogue["y"],

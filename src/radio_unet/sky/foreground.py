@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..cosmology import rayleigh_jeans_jy_per_arcsec2
 from ..errors import RadioUNetError
-from .cosmology import rayleigh_jeans_jy_per_arcsec2
 from .fields import gaussian_random_field, upsample_field
 
 __all__ = ["galactic_foreground"]

@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..cosmology import flux_from_power, get_cosmology, kpc_to_pixels, r500_kpc
 from ..errors import RadioUNetError
+from ..jsonsafe import json_safe
 from .compact import CATALOGUE_DTYPE, catalogue_blobs, compact_catalogue, expected_number
 from .components import DIFFUSE_CLASSES, Component
 from .config import SkyConfig
-from .cosmology import flux_from_power, get_cosmology, kpc_to_pixels, r500_kpc
 from .diffuse import bridge, filaments, halo, minihalo, relic
 from .confusion import confusion_image, draw_confusion
 from .templates import load_templates, place_template
@@ -192,21 +193,6 @@ def _uniform(rng, lo_hi):
     return float(rng.uniform(lo, hi)) if hi > lo else float(lo)
 
 
-def _jsonable(d: dict) -> dict:
-    out = {}
-    for k, v in d.items():
-        if isinstance(v, (np.floating,)):
-            v = float(v)
-        elif isinstance(v, (np.integer,)):
-            v = int(v)
-        elif isinstance(v, np.ndarray):
-            v = v.tolist()
-        elif isinstance(v, tuple):
-            v = [float(x) if isinstance(x, np.floating) else x for x in v]
-        out[k] = v
-    return out
-
-
 class _Canvas:
     """One float32 map per component class, created on first use."""
 
@@ -263,7 +249,7 @@ def make_sky(
     diffuse content, bridges, the filament network, radio galaxies, compact
     sources, foreground. Physical sizes use the cluster's redshift and the
     configured cosmology; fluxes follow from powers with the k-correction of
-    :func:`radio_unet.sky.cosmology.flux_from_power`.
+    :func:`radio_unet.cosmology.flux_from_power`.
     """
     ny, nx = _check_shape(shape)
     shape = (ny, nx)
@@ -297,7 +283,7 @@ def make_sky(
         if hasattr(cut_or_flux, "total_flux"):
             entry["flux_jy"] = float(cut_or_flux.total_flux)
             entry["flux_in_image_jy"] = float(cut_or_flux.flux)
-        components.append(_jsonable(entry))
+        components.append(json_safe(entry))
 
     # ---------------------------------------------------------------- clusters
     margin_x, margin_y = cfg.cluster_margin * nx, cfg.cluster_margin * ny
@@ -426,7 +412,7 @@ def make_sky(
             )
             add_blobs(canvas.get(Component.RADIO_GALAXY), b)
             components.append(
-                _jsonable(
+                json_safe(
                     {
                         "kind": "bcg",
                         "label": int(Component.RADIO_GALAXY),
@@ -532,7 +518,7 @@ def make_sky(
         canvas.get(Component.FILAMENT)[...] += fil
         f_in = float(fil.sum(dtype=np.float64))
         components.append(
-            _jsonable(
+            json_safe(
                 {
                     "kind": "filaments",
                     "label": int(Component.FILAMENT),
@@ -580,7 +566,7 @@ def make_sky(
         blobs = radio_galaxy(kind, centre=(x, y), size=size, total_flux=s, angle_deg=ang, rng=rng)
         add_blobs(canvas.get(Component.RADIO_GALAXY), blobs)
         components.append(
-            _jsonable(
+            json_safe(
                 {
                     "kind": "radio_galaxy",
                     "label": int(Component.RADIO_GALAXY),
@@ -612,7 +598,7 @@ def make_sky(
             ang, mirror = rng.uniform(0, 360), bool(rng.random() < 0.5)
             placed = place_template(canvas.get(Component.RADIO_GALAXY), templates[k], centre=(x, y), size_pix=size,
                                     angle_deg=ang, flux=s, mirror=mirror)
-            components.append(_jsonable({"kind": "radio_galaxy", "label": int(Component.RADIO_GALAXY),
+            components.append(json_safe({"kind": "radio_galaxy", "label": int(Component.RADIO_GALAXY),
                                          "morphology": "template", "template": k, "x": x, "y": y, "z": z,
                                          "size_kpc": size_kpc, "size_pix": size, "angle_deg": ang, "mirror": mirror,
                                          "flux_jy": s, "flux_in_image_jy": placed}))
@@ -635,7 +621,7 @@ def make_sky(
         ratio = (cfg.freq_hz / model.freq_hz) ** cfg.compact_alpha
         area = ny * nx * pix**2 * _SR_PER_ARCSEC2
         components.append(
-            _jsonable(
+            json_safe(
                 {
                     "kind": "compact_sources",
                     "label": int(Component.COMPACT),
@@ -662,7 +648,7 @@ def make_sky(
             cluster_scale_pix_range=tuple(v / pix for v in cfg.confusion_cluster_scale_arcsec_range),
         )
         faint, n_faint = confusion_image(shape, pix, draw, rng=rng)
-        components.append(_jsonable({"kind": "confusion", "label": int(Component.BACKGROUND), "n": n_faint,
+        components.append(json_safe({"kind": "confusion", "label": int(Component.BACKGROUND), "n": n_faint,
                                      "flux_jy": float(faint.sum(dtype=np.float64)), **draw.to_dict()}))
 
     # ---------------------------------------------------------------- foreground
@@ -671,7 +657,7 @@ def make_sky(
         fg = galactic_foreground(shape, pix, rms_k=rms, rng=rng, freq_hz=cfg.freq_hz)
         canvas.get(Component.FOREGROUND)[...] += fg
         components.append(
-            _jsonable(
+            json_safe(
                 {
                     "kind": "foreground",
                     "label": int(Component.FOREGROUND),
@@ -699,7 +685,7 @@ def make_sky(
         labels=labels,
         mask=mask,
         components=components,
-        clusters=[_jsonable(c) for c in clusters],
+        clusters=[json_safe(c) for c in clusters],
         compact_catalogue=cat,
         pixel_scale_arcsec=pix,
         freq_hz=float(cfg.freq_hz),

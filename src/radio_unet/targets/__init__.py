@@ -1,7 +1,7 @@
 """Per-target analysis: cut-outs around galaxy clusters, the detection ratio R within 2.2 R500, the threshold sweep.
 
 The chain of the ``radio-unet targets`` command (Stuardi et al. 2024, section
-on LoTSS clusters): read a target list (:mod:`radio_unet.io.catalog`), cut
+on LoTSS clusters): read a target list (:mod:`radio_unet.targets.catalog`), cut
 each cluster out of the best-covering image (:mod:`.cutouts`), segment it
 (:func:`radio_unet.segment.run.segment_file`), measure
 
@@ -20,7 +20,7 @@ Examples
 0.316
 """
 
-from ..io.catalog import read_catalog
+from .catalog import read_catalog
 from .cutouts import (
     CutoutJob,
     Footprint,

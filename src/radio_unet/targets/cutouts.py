@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import re
 import warnings
-from collections import OrderedDict
 from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
@@ -22,6 +21,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from ..errors import InputError, RadioUNetError
+from ..lru import LRUCache
 
 __all__ = [
     "FITS_PATTERNS",
@@ -258,7 +258,7 @@ def cutout_signature(*, name: str, ra: float, dec: float, size: int, source: str
                        "source": Path(source).name}, sort_keys=True)
 
 
-_IMAGE_CACHE: "OrderedDict[tuple, object]" = OrderedDict()
+_IMAGE_CACHE = LRUCache(2)  # (path, read options) -> RadioImage
 
 
 def open_image(path: str, read_options: dict | None = None, *, cache: int = 2):
@@ -270,13 +270,9 @@ def open_image(path: str, read_options: dict | None = None, *, cache: int = 2):
 
     options = dict(read_options or {})
     key = (str(path), json.dumps(options, sort_keys=True, default=str))
-    if key in _IMAGE_CACHE:
-        _IMAGE_CACHE.move_to_end(key)
-        return _IMAGE_CACHE[key]
-    image = read_image(path, memmap=True, **options)
-    _IMAGE_CACHE[key] = image
-    while len(_IMAGE_CACHE) > cache:
-        _IMAGE_CACHE.popitem(last=False)
+    image = _IMAGE_CACHE.get(key)
+    if image is None:
+        image = _IMAGE_CACHE.put(key, read_image(path, memmap=True, **options), maxsize=cache)
     return image
 
 
@@ -412,7 +408,7 @@ def make_cutouts(
     Parameters
     ----------
     catalog : astropy.table.Table
-        With ``name``, ``ra``, ``dec`` (see :func:`radio_unet.io.catalog.read_catalog`).
+        With ``name``, ``ra``, ``dec`` (see :func:`radio_unet.targets.catalog.read_catalog`).
     images : sequence of path
         FITS images or folders of them.
     out_dir : path

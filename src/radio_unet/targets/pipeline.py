@@ -29,7 +29,9 @@ from typing import Sequence
 import numpy as np
 from astropy.table import MaskedColumn, Table
 
+from ..cosmology import get_cosmology
 from ..errors import InputError, RadioUNetError
+from ..jsonsafe import json_safe
 from .cutouts import CutoutJob, cut_out, find_images, open_image, read_footprints, target_items, write_rejected
 from .ratio import measure_target, radius_pixels
 from .sweep import PAPER_THRESHOLD, detect, summarize_detection
@@ -152,8 +154,6 @@ class TargetJob:
         self.thumb_size = int(thumb_size)
 
     def _cosmology(self):
-        from ..sky.cosmology import get_cosmology
-
         return get_cosmology(self.h0, self.om0)
 
     def _probability_map(self, item: dict, cutout: dict) -> Path:
@@ -298,18 +298,6 @@ def _write_table(table: Table, path: Path) -> Path:
     return path
 
 
-def _json_safe(value):
-    if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
-    if isinstance(value, (np.floating, float)):
-        return None if not math.isfinite(float(value)) else float(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    return value
-
-
 def run_targets(
     catalog: Table,
     images: Sequence[str | PathLike],
@@ -336,7 +324,7 @@ def run_targets(
     Parameters
     ----------
     catalog : astropy.table.Table
-        From :func:`radio_unet.io.catalog.read_catalog` (standard columns,
+        From :func:`radio_unet.targets.catalog.read_catalog` (standard columns,
         optional ``label``/``positive``).
     images : sequence of path
         Mosaics, pointings or ready cut-outs, or folders of them.
@@ -360,7 +348,6 @@ def run_targets(
     from astropy.wcs.utils import proj_plane_pixel_scales
 
     from ..parallel import run_parallel
-    from ..sky.cosmology import get_cosmology
     from .figures import save_gallery, save_ratio_histograms, save_sweep_figure
 
     if int(size) < 1:
@@ -432,7 +419,7 @@ def run_targets(
     from ..io import atomic_path
 
     with atomic_path(out / "summary.json") as tmp:
-        tmp.write_text(json.dumps(_json_safe(summary), indent=2) + "\n")
+        tmp.write_text(json.dumps(json_safe(summary), indent=2) + "\n")
     paths["summary"] = out / "summary.json"
     return {"table": table, "summary": summary, "sweep": sweep, "failures": failures, "off": off,
             "bad_images": bad_images, "paths": paths}

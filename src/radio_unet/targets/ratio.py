@@ -21,6 +21,7 @@ import math
 
 import numpy as np
 
+from ..cosmology import kpc_per_arcsec, kpc_to_pixels
 from ..errors import RadioUNetError
 
 __all__ = ["circle_rows", "circle_mask", "detection_ratio", "radius_pixels", "pixel_area_kpc2", "measure_target",
@@ -195,8 +196,6 @@ def radius_pixels(r500_mpc: float, z: float, *, pixel_scale_arcsec: float, radiu
     -------
     float
     """
-    from ..sky.cosmology import kpc_to_pixels
-
     if not (radius_r500 > 0 and r500_mpc > 0):
         raise RadioUNetError(f"radius needs R500 > 0 and a positive factor, got R500={r500_mpc} Mpc, factor={radius_r500}")
     return float(kpc_to_pixels(radius_r500 * r500_mpc * 1000.0, z, pixel_scale_arcsec, cosmology=cosmology))
@@ -204,8 +203,6 @@ def radius_pixels(r500_mpc: float, z: float, *, pixel_scale_arcsec: float, radiu
 
 def pixel_area_kpc2(z: float, *, pixel_scales_arcsec: tuple[float, float] | float, cosmology=None) -> float:
     """Proper area in kpc^2 that one pixel covers at redshift ``z`` (pixel area times kpc_per_arcsec(z)^2)."""
-    from ..sky.cosmology import kpc_per_arcsec
-
     sx, sy = (pixel_scales_arcsec, pixel_scales_arcsec) if np.ndim(pixel_scales_arcsec) == 0 else pixel_scales_arcsec
     return float(sx) * float(sy) * float(kpc_per_arcsec(z, cosmology=cosmology)) ** 2
 

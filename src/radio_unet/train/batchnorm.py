@@ -25,12 +25,8 @@ from itertools import islice
 from typing import Iterable
 
 import torch
+from lightning.pytorch.callbacks import Callback
 from torch import nn
-
-try:  # Lightning is a dependency; keep the pure function importable without it
-    from lightning.pytorch.callbacks import Callback as _Callback
-except ImportError:  # pragma: no cover
-    _Callback = object
 
 __all__ = ["recalibrate_batchnorm", "BatchNormRecalibration", "is_frozen_batchnorm"]
 
@@ -103,7 +99,7 @@ def recalibrate_batchnorm(model: nn.Module, batches: Iterable[torch.Tensor]) -> 
     return len(batches)
 
 
-class BatchNormRecalibration(_Callback):
+class BatchNormRecalibration(Callback):
     """Lightning callback: recalibrate batch norm on ``n_batches`` training batches before each validation.
 
     Parameters

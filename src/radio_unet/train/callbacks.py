@@ -9,10 +9,7 @@ import time
 from os import PathLike
 from pathlib import Path
 
-try:
-    import lightning.pytorch as pl
-except ImportError:  # pragma: no cover
-    pl = None
+import lightning.pytorch as pl
 
 from ..io.atomic import atomic_path
 
@@ -21,10 +18,8 @@ __all__ = ["EpochMetricsCSV", "METRIC_COLUMNS"]
 #: Columns of ``metrics.csv``, in order (other metrics are appended after them).
 METRIC_COLUMNS = ("epoch", "step", "train_loss", "val_loss", "val_iou", "val_iou_bg", "val_iou_fg", "lr", "epoch_time_s", "elapsed_s")
 
-_Base = pl.Callback if pl is not None else object
 
-
-class EpochMetricsCSV(_Base):
+class EpochMetricsCSV(pl.Callback):
     """Write ``metrics.csv``: one row per finished epoch (rank 0 only, atomically).
 
     Parameters

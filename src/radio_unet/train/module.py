@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+import lightning.pytorch as pl
 import numpy as np
 import torch
 import torch.nn.functional as F
@@ -11,11 +12,6 @@ import torch.nn.functional as F
 from ..errors import RadioUNetError
 from ..models.unet import RadioUNet, UNetConfig, build_model
 from .batchnorm import is_frozen_batchnorm
-
-try:
-    import lightning.pytorch as pl
-except ImportError:  # pragma: no cover - lightning is a dependency
-    pl = None
 
 __all__ = ["RadioUNetModule", "cross_entropy", "soft_dice_loss", "diffuse_dice_loss", "diffuse_probability",
            "diffuse_target", "iou_counts", "mean_iou", "step_seed", "DIFFUSE_CHANNELS"]
@@ -127,10 +123,7 @@ def step_seed(*values: int) -> int:
     return (int(state[0]) << 31) ^ int(state[1])
 
 
-_Base = pl.LightningModule if pl is not None else torch.nn.Module
-
-
-class RadioUNetModule(_Base):
+class RadioUNetModule(pl.LightningModule):
     """Train a :class:`~radio_unet.models.RadioUNet` with Lightning.
 
     Parameters

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+from astropy.stats import gaussian_fwhm_to_sigma
 from scipy import ndimage
 
 from radio_unet.counts.baselines import catalogue_counts, completeness, garwood, pd_pdf
@@ -21,7 +22,6 @@ from radio_unet.counts.families import (
 from radio_unet.counts.features import histogram_features, image_tiles
 from radio_unet.counts.presets import get_counts_preset
 from radio_unet.counts.simulate import (
-    FWHM_TO_SIGMA,
     beam_power_kernel,
     convolve_gaussians,
     render_beam_image,
@@ -91,7 +91,7 @@ def test_point_source_peaks_at_its_flux_both_ways():
         x, y = rng.uniform(20, 21), rng.uniform(20, 21)
         img = render_beam_image(_catalogue([x], [y], [1e-3]), (64, 64), faint_below=1.0, **kw)
         yy, xx = np.mgrid[:64, :64]
-        g = np.exp(-0.5 * ((xx - x) ** 2 + (yy - y) ** 2) / (6.0 / 2.0 * FWHM_TO_SIGMA) ** 2)
+        g = np.exp(-0.5 * ((xx - x) ** 2 + (yy - y) ** 2) / (6.0 / 2.0 * gaussian_fwhm_to_sigma) ** 2)
         peaks.append(np.sum(img * g) / np.sum(g * g))
     assert np.mean(peaks) == pytest.approx(1e-3, rel=0.03)
 
@@ -139,7 +139,7 @@ def test_pd_without_sources_is_the_noise_and_matches_an_independent_sky():
     flux = s_min * rng.random(n_src) ** (-1 / 1.5)
     grid = np.zeros((n, n))
     np.add.at(grid, (rng.integers(0, n, n_src), rng.integers(0, n, n_src)), flux)
-    sig_px = 6.0 / pix * FWHM_TO_SIGMA
+    sig_px = 6.0 / pix * gaussian_fwhm_to_sigma
     img = ndimage.gaussian_filter(grid, sig_px, mode="wrap") * 2 * math.pi * sig_px**2 + rng.normal(0, sigma, (n, n))
     img -= img.mean()
     x, p = pd_pdf(model, beam_area_px=2 * math.pi * sig_px**2, pixel_sr=pixel_sr, sigma=sigma, dx=dx, s_min=s_min)

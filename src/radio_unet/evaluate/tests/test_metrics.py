@@ -53,6 +53,17 @@ def test_source_scores_count_regions_over_10_pixels():
     assert s["source_precision"] == 0.5 and s["source_recall"] == 0.5
 
 
+def test_source_scores_default_counts_regions_over_10_pixels_exactly():
+    """The default (islands of at least 11 pixels, radio_unet.islands' rule) counts an 11-pixel region, not a 10-pixel one."""
+    truth = np.zeros((10, 30), bool)
+    truth[2, 1:11] = True  # 10 px: not a source
+    truth[6, 1:12] = True  # 11 px: a source
+    pred = truth.copy()
+    s = source_scores(pred, truth)
+    assert (s["n_true"], s["n_pred"], s["n_found"]) == (1, 1, 1)
+    assert score_map(pred.astype(np.float32), truth)["n_true"] == 1
+
+
 def test_threshold_baseline_finds_bright_blob_not_noise():
     """3-sigma thresholding recovers a bright blob and few noise pixels; NaN is never detected."""
     rng = np.random.default_rng(0)

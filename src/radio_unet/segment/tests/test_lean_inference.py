@@ -95,6 +95,24 @@ def test_stale_temporaries_of_dead_writers_are_removed_and_live_ones_kept(tmp_pa
     assert final.read_bytes() == b"being written"
 
 
+def test_any_atomic_writer_removes_the_stale_temporaries_of_its_file(tmp_path):
+    """Every command that writes through atomic_path (targets, cutout, simulate, counts...) cleans up after a killed
+    earlier writer of the same file; another file's temporary stays."""
+    final = tmp_path / "targets.ecsv"
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    with atomic_path(tmp_path / "probe.txt") as probe:
+        probe.write_text("x")
+        host = probe.name.split(".")[3]
+    dead = tmp_path / f".targets.ecsv.{host}.{child.pid}.abcd1234.ecsv"
+    other = tmp_path / f".cutouts.ecsv.{host}.{child.pid}.abcd1234.ecsv"
+    for path in (dead, other):
+        path.write_text("left by a killed run")
+    with atomic_path(final) as tmp:
+        tmp.write_text("table")
+    assert not dead.exists() and other.exists() and final.read_text() == "table"
+
+
 @pytest.mark.parametrize("how", ["SIGTERM", "SIGKILL"])
 def test_killed_segment_leaves_no_temporary_file_after_a_rerun(tmp_path, tiny_model, how):
     """SIGTERM: the run removes its temporary file on the way out; SIGKILL: the next run removes it. Either way the

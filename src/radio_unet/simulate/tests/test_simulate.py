@@ -186,3 +186,22 @@ def test_sources_are_labelled_only_where_visible():
     assert (every == Component.COMPACT).sum() > 2 * (visible == Component.COMPACT).sum()
     with pytest.raises(RadioUNetError, match="source_sigma"):
         observed_truth(maps, **kw, source_sigma=0.0)
+
+
+def test_truth_sigma_is_the_measured_noise(tmp_path, monkeypatch):
+    """The labels' sigma is the noise measured in the image (as the real-sky benchmark and an astronomer measure
+    it), recorded as noise_measured_jy_beam, not the thermal noise asked of the observation."""
+    import radio_unet.simulate.truth as truth
+    from radio_unet.simulate import simulate_one
+
+    seen = []
+    real = truth.observed_truth
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs["noise_rms"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(truth, "observed_truth", spy)
+    record = simulate_one(SMALL, 0, seed=11, route="image", out_dir=tmp_path)
+    assert seen == [pytest.approx(record["noise_measured_jy_beam"])]
+    assert record["noise_measured_jy_beam"] != pytest.approx(record["noise_rms_jy_beam"], rel=1e-3)

@@ -5,14 +5,13 @@ import json
 import numpy as np
 import pytest
 
+from radio_unet.cosmology import flux_from_power, kpc_to_pixels
 from radio_unet.errors import RadioUNetError
 from radio_unet.sky import (
     DIFFUSE_CLASSES,
     Component,
     SkyConfig,
     diffuse_mask,
-    flux_from_power,
-    kpc_to_pixels,
     label_map,
     make_sky,
 )

@@ -85,7 +85,7 @@ def test_jobs_pickle(tmp_path):
 
 def test_make_cutouts_writes_index_and_rejected_rows(fields, tmp_path):
     """The API writes cutouts.ecsv with one row per valid target and rejected_rows.txt for the skipped rows."""
-    from radio_unet.io.catalog import read_catalog
+    from radio_unet.targets.catalog import read_catalog
 
     catalog = read_catalog(fields.catalog)
     result = make_cutouts(catalog, [fields.images["A"]], tmp_path, size=16)

@@ -12,8 +12,8 @@ from astropy.io import fits
 from radio_unet.cli import main
 from radio_unet.errors import InputError, RadioUNetError
 from radio_unet.io import Beam, make_celestial_wcs, read_image, write_image
-from radio_unet.segment.regions import mask_polygons, write_ds9_polygons
-from radio_unet.targets.masks import local_rms, make_mask, read_ds9_regions, region_mask
+from radio_unet.io.ds9 import mask_polygons, read_ds9_regions, region_mask, write_ds9_polygons
+from radio_unet.targets.masks import local_rms, make_mask
 
 SHAPE = (256, 256)
 NOISE = 1e-4
@@ -112,29 +112,6 @@ def test_region_file_keeps_only_the_inside(tmp_path):
     assert _iou(region_mask(tmp_path / "seg.reg", WCS_, SHAPE), full) > 0.9
     only = make_mask(data, box_pixels=32, keep_region=np.zeros(SHAPE, bool))
     assert not only.any()
-
-
-@pytest.mark.parametrize(
-    "text, message",
-    [
-        ("icrs\nbox(150,30,10\",10\",0)\n", "line 2: shape 'box' is not supported"),
-        ("circle(150,30,10\")\n", "no coordinate system"),
-        ("physical\ncircle(10,10,3)\n", "not supported"),
-        ("icrs\ncircle(150,30)\n", "needs 3 values"),
-        ("icrs\npolygon(150,30,151,30)\n", "at least 3 vertices"),
-        ("icrs\ncircle(150,abc,10\")\n", "cannot read 'abc'"),
-        ("icrs\ncircle(150,30,5p)\n", "in pixels with sky coordinates"),
-        ("# nothing\nicrs\npoint(150,30)\n", "no circle or polygon"),
-        ("icrs\nhello there\n", "cannot read"),
-    ],
-)
-def test_bad_region_files_are_clear_errors(tmp_path, text, message):
-    """Each problem names the file (and the line)."""
-    path = tmp_path / "bad.reg"
-    path.write_text(text)
-    with pytest.raises(InputError, match=message) as info:
-        read_ds9_regions(path)
-    assert str(path) in str(info.value)
 
 
 def test_bad_inputs_are_clear_errors(tmp_path):

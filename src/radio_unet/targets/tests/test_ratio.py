@@ -15,7 +15,7 @@ from radio_unet.targets.ratio import (
     pixel_area_kpc2,
     radius_pixels,
 )
-from radio_unet.sky.cosmology import kpc_per_arcsec
+from radio_unet.cosmology import kpc_per_arcsec
 
 
 def _brute_circle(shape, x0, y0, r):

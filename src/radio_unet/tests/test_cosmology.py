@@ -6,7 +6,7 @@ import pytest
 from astropy.cosmology import FlatLambdaCDM
 
 from radio_unet.errors import RadioUNetError
-from radio_unet.sky import cosmology as cm
+from radio_unet import cosmology as cm
 
 ASTROPY = FlatLambdaCDM(H0=70, Om0=0.3)
 

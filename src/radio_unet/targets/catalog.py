@@ -14,7 +14,7 @@ are skipped, counted and listed one line each in ``table.meta["rejected"]``.
 
 Examples
 --------
->>> from radio_unet.io.catalog import read_catalog
+>>> from radio_unet.targets.catalog import read_catalog
 >>> t = read_catalog("psz2.dat.txt", readme="psz2.ReadMe.txt")  # doctest: +SKIP
 >>> len(t), len(t.meta["rejected"])  # doctest: +SKIP
 (1094, 559)
@@ -33,6 +33,7 @@ import numpy as np
 from astropy import units as u
 from astropy.table import MaskedColumn, Table
 
+from ..cosmology import get_cosmology, kpc_per_arcsec, r500_kpc
 from ..errors import InputError, RadioUNetError
 
 __all__ = [
@@ -347,7 +348,7 @@ def _angles(column, *, hours_if_text: bool, unit: u.UnitBase | None, name: str) 
 def r500_from_m500(m500_1e14msun, z, *, cosmology=None) -> np.ndarray:
     """R500 in Mpc from M500 in 1e14 solar masses: ``(3 M500 / (4 pi 500 rho_c(z)))^(1/3)``.
 
-    A thin wrapper of :func:`radio_unet.sky.cosmology.r500_kpc` (flat
+    A thin wrapper of :func:`radio_unet.cosmology.r500_kpc` (flat
     Lambda-CDM, H0 = 70, Om0 = 0.3 unless ``cosmology`` is given).
 
     Parameters
@@ -363,8 +364,6 @@ def r500_from_m500(m500_1e14msun, z, *, cosmology=None) -> np.ndarray:
     float or numpy.ndarray
         R500 in Mpc.
     """
-    from ..sky.cosmology import r500_kpc
-
     r = np.asarray(r500_kpc(np.asarray(m500_1e14msun, float) * 1e14, z, cosmology=cosmology)) / 1000.0
     return float(r) if r.ndim == 0 else r
 
@@ -521,8 +520,6 @@ def read_catalog(
         For an unreadable file or a required column that cannot be found.
     """
     from astropy.coordinates import SkyCoord
-
-    from ..sky.cosmology import get_cosmology, kpc_per_arcsec
 
     source = "table" if isinstance(path, Table) else str(path)
     table = path if isinstance(path, Table) else read_table(path, format=format, readme=readme, cds_table=cds_table)

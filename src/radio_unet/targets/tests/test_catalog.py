@@ -11,7 +11,7 @@ from astropy.table import Table
 
 from radio_unet.conftest import SHARED_DATA
 from radio_unet.errors import InputError, RadioUNetError
-from radio_unet.io.catalog import format_rejected, map_labels, r500_from_m500, read_catalog
+from radio_unet.targets.catalog import format_rejected, map_labels, r500_from_m500, read_catalog
 
 PSZ2_DAT = SHARED_DATA / "catalogues" / "psz2.dat.txt"
 PSZ2_README = SHARED_DATA / "catalogues" / "psz2.ReadMe.txt"

@@ -25,7 +25,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from ..errors import RadioUNetError
+from .errors import RadioUNetError
 
 __all__ = [
     "DEFAULT_H0",
