@@ -22,6 +22,48 @@ from .radiogalaxies import RADIO_GALAXY_KINDS
 
 __all__ = ["SkyConfig"]
 
+#: Parameters that are probabilities (in [0, 1]).
+_PROBABILITIES = (
+    "p_halo",
+    "p_minihalo",
+    "p_relic",
+    "p_double_relic",
+    "p_bridge",
+    "p_filaments",
+    "rg_in_cluster_fraction",
+)
+#: ``(lo, hi)`` ranges of positive numbers.
+_POSITIVE_RANGES = (
+    "m500_range",
+    "halo_power_range",
+    "halo_re_kpc_range",
+    "halo_truncation_range",
+    "minihalo_power_range",
+    "minihalo_radius_kpc_range",
+    "bcg_power_range",
+    "relic_power_range",
+    "relic_length_kpc_range",
+    "relic_width_kpc_range",
+    "relic_distance_r500_range",
+    "relic_curvature_range",
+    "bridge_power_range",
+    "bridge_width_kpc_range",
+    "bridge_separation_kpc_range",
+    "filament_peak_jy_arcsec2_range",
+    "filament_width_kpc_range",
+    "rg_power_range",
+    "rg_size_kpc_range",
+    "rg_flux_range",
+)
+#: ``(lo, hi)`` ranges of spectral indices (in [-5, 2]).
+_ALPHA_RANGES = (
+    "halo_alpha_range",
+    "minihalo_alpha_range",
+    "relic_alpha_range",
+    "bridge_alpha_range",
+    "rg_alpha_range",
+)
+
 Range = tuple[float, float]
 
 
@@ -289,15 +331,7 @@ class SkyConfig:
         for name in ("freq_hz", "ref_freq_hz", "mask_threshold", "h0", "counts_freq_hz"):
             self._scalar(name, positive=True)
         self._scalar("om0", positive=True, hi=1.0)
-        for name in (
-            "p_halo",
-            "p_minihalo",
-            "p_relic",
-            "p_double_relic",
-            "p_bridge",
-            "p_filaments",
-            "rg_in_cluster_fraction",
-        ):
+        for name in _PROBABILITIES:
             self._scalar(name, lo=0.0, hi=1.0)
         if self.p_halo + self.p_minihalo > 1.0 + 1e-12:
             raise RadioUNetError(
@@ -309,36 +343,9 @@ class SkyConfig:
         self._pair("n_radio_galaxies", lo=0, integer=True)
         self._pair("z_range", positive=True, hi=10.0)
         self._pair("filament_z_range", positive=True, hi=10.0)
-        for name in (
-            "m500_range",
-            "halo_power_range",
-            "halo_re_kpc_range",
-            "halo_truncation_range",
-            "minihalo_power_range",
-            "minihalo_radius_kpc_range",
-            "bcg_power_range",
-            "relic_power_range",
-            "relic_length_kpc_range",
-            "relic_width_kpc_range",
-            "relic_distance_r500_range",
-            "relic_curvature_range",
-            "bridge_power_range",
-            "bridge_width_kpc_range",
-            "bridge_separation_kpc_range",
-            "filament_peak_jy_arcsec2_range",
-            "filament_width_kpc_range",
-            "rg_power_range",
-            "rg_size_kpc_range",
-            "rg_flux_range",
-        ):
+        for name in _POSITIVE_RANGES:
             self._pair(name, positive=True)
-        for name in (
-            "halo_alpha_range",
-            "minihalo_alpha_range",
-            "relic_alpha_range",
-            "bridge_alpha_range",
-            "rg_alpha_range",
-        ):
+        for name in _ALPHA_RANGES:
             self._pair(name, lo=-5.0, hi=2.0)
         self._pair("halo_axis_ratio_range", positive=True, hi=1.0)
         self._pair("halo_turbulence_range", lo=0.0, hi=3.0)

@@ -8,6 +8,8 @@ normalised so that the whole component carries ``total_flux`` Jy.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from scipy import ndimage
 
@@ -40,6 +42,75 @@ def _shape(shape) -> tuple[int, int]:
     if ny < 1 or nx < 1:
         raise RadioUNetError(f"image shape must be positive, got {shape!r}")
     return ny, nx
+
+
+def _grid_cells(span: float, d: float, cap: int) -> tuple[int, float]:
+    """Cells of a sampling grid over ``span`` at spacing about ``d`` (at most ``cap``): ``(n, step)``.
+
+    The grid has two cells more than ``span / step`` so that bilinear reads at both ends stay inside.
+    """
+    n = int(min(cap, np.ceil(span / d) + 2))
+    return n, span / (n - 2)
+
+
+def _sample_grid(grid: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """Bilinear read of ``grid`` at fractional ``(rows, cols)``, clipped to its edges."""
+    n_rows, n_cols = grid.shape
+    return ndimage.map_coordinates(
+        grid, [np.clip(rows, 0, n_rows - 1), np.clip(cols, 0, n_cols - 1)], order=1, mode="nearest"
+    )
+
+
+@dataclass(frozen=True)
+class _Arc:
+    """Coordinates along a circular arc: ``t`` (arc length from its middle) and ``s`` (outward offset).
+
+    Attributes
+    ----------
+    kx, ky : float
+        Centre of curvature (pixels).
+    ux, uy : float
+        Unit vector from the centre of curvature to the middle of the arc.
+    rc : float
+        Radius of curvature (pixels).
+    """
+
+    kx: float
+    ky: float
+    ux: float
+    uy: float
+    rc: float
+
+    @classmethod
+    def through(cls, *, centre, distance: float, position_angle_deg: float, rc: float) -> "_Arc":
+        """The arc of radius ``rc``, convex outwards, whose middle is ``distance`` from ``centre`` along the angle."""
+        cx, cy = centre
+        pa = np.deg2rad(position_angle_deg)
+        ux, uy = np.cos(pa), np.sin(pa)
+        # curvature centre: inwards from the relic's mid point
+        mx, my = cx + distance * ux, cy + distance * uy
+        return cls(mx - rc * ux, my - rc * uy, ux, uy, rc)
+
+    def coords(self, ys: np.ndarray, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(t, s)`` on the pixel grid ``ys`` x ``xs``."""
+        dx = xs[None, :] - self.kx
+        dy = ys[:, None] - self.ky
+        r = np.sqrt(dx * dx + dy * dy)
+        ang = np.arctan2(-dx * self.uy + dy * self.ux, dx * self.ux + dy * self.uy)
+        return self.rc * ang, r - self.rc
+
+    def bbox(self, t_half: float, s_lo: float, s_hi: float) -> tuple[float, float, float, float]:
+        """``(y0, y1, x0, x1)`` around the region ``|t| <= t_half``, ``s_lo <= s <= s_hi``, with a 2-pixel margin."""
+        tt = np.linspace(-t_half, t_half, 65)
+        pts = []
+        for s in (s_lo, s_hi):
+            ang = tt / self.rc
+            rr = self.rc + s
+            ca, sa = np.cos(ang), np.sin(ang)
+            pts.append((self.kx + rr * (ca * self.ux - sa * self.uy), self.ky + rr * (ca * self.uy + sa * self.ux)))
+        px = np.concatenate([p[0] for p in pts])
+        py = np.concatenate([p[1] for p in pts])
+        return py.min() - 2, py.max() + 2, px.min() - 2, px.max() + 2
 
 
 def exponential_profile(r, *, r_e: float, truncation: float | None = 3.0):
@@ -202,6 +273,23 @@ def minihalo(
     )
 
 
+def _relic_curvature(distance: float, length: float, curvature_radius: float | None) -> float:
+    """A relic's radius of curvature (default ``distance``); its arc may be at most ``0.9 * pi`` times it long."""
+    rc = distance if curvature_radius is None else _check_positive("curvature_radius", curvature_radius)
+    if length > 0.9 * np.pi * rc:
+        raise RadioUNetError(
+            f"relic length {length:.1f} px is too long for curvature radius {rc:.1f} px (max {0.9 * np.pi * rc:.1f})"
+        )
+    return rc
+
+
+def _shock_profile(dd: np.ndarray, sig_e: float, h: float) -> np.ndarray:
+    """Brightness across a relic at ``dd`` from its edge: Gaussian (sigma ``sig_e``) out, e-folding ``h`` in."""
+    return np.where(
+        dd > 0, np.exp(-0.5 * (np.minimum(dd, 50 * sig_e) / sig_e) ** 2), np.exp(np.maximum(dd, -50 * h) / h)
+    )
+
+
 def relic(
     shape,
     *,
@@ -264,80 +352,41 @@ def relic(
     distance = _check_positive("distance", distance)
     length = _check_positive("length", length)
     width = _check_positive("width", width)
-    rc = distance if curvature_radius is None else _check_positive("curvature_radius", curvature_radius)
-    if length > 0.9 * np.pi * rc:
-        raise RadioUNetError(
-            f"relic length {length:.1f} px is too long for curvature radius {rc:.1f} px (max {0.9 * np.pi * rc:.1f})"
-        )
+    rc = _relic_curvature(distance, length, curvature_radius)
     if not texture >= 0 or not wiggle >= 0:
         raise RadioUNetError("texture and wiggle must be non-negative")
     h = width / 2.0
     sig_e = max(0.5, 0.08 * width) if edge_width is None else _check_positive("edge_width", edge_width)
-    pa = np.deg2rad(position_angle_deg)
-    ux, uy = np.cos(pa), np.sin(pa)
-    # curvature centre: inwards from the relic's mid point
-    mx, my = cx + distance * ux, cy + distance * uy
-    kx, ky = mx - rc * ux, my - rc * uy
+    arc = _Arc.through(centre=(cx, cy), distance=distance, position_angle_deg=position_angle_deg, rc=rc)
 
     # texture and edge displacement in (t, s) = (arc length, outward offset)
     t_half = 1.0 * length
     wig_amp = wiggle * h
     s_lo, s_hi = -7.0 * h - 3.0 * wig_amp - 2.0, 5.0 * sig_e + 3.0 * wig_amp + 2.0
     d = max(0.5, min(width / 8.0, length / 200.0))
-    n_t = int(min(4096, np.ceil(2 * t_half / d) + 2))
-    d_t = 2 * t_half / (n_t - 2)
-    n_s = int(min(1024, np.ceil((s_hi - s_lo) / d) + 2))
-    d_s = (s_hi - s_lo) / (n_s - 2)
+    n_t, d_t = _grid_cells(2 * t_half, d, 4096)
+    n_s, d_s = _grid_cells(s_hi - s_lo, d, 1024)
     # filaments elongated along the arc: correlation length ~ length/4 along, ~ width across
     tex = lognormal_field(
-        (n_s, n_t),
-        sigma=texture,
-        slope=-3.0,
-        rng=rng,
-        outer_scale=max(2.0, length / 4.0 / d_t),
-        inner_scale=0.5,
+        (n_s, n_t), sigma=texture, slope=-3.0, rng=rng, outer_scale=max(2.0, length / 4.0 / d_t), inner_scale=0.5,
         aspect=max(1.0, (length / 4.0 / d_t) / max(1.0, width / d_s)),
     )
-    wig = (
-        gaussian_random_field(
-            (1, n_t), slope=-5.0, rng=rng, outer_scale=max(2.0, length / 3.0 / d_t), inner_scale=max(0.5, width / d_t)
-        )[0]
-        * wig_amp
+    edge_field = gaussian_random_field(
+        (1, n_t), slope=-5.0, rng=rng, outer_scale=max(2.0, length / 3.0 / d_t), inner_scale=max(0.5, width / d_t)
     )
-
-    def coords(ys, xs):
-        dx = xs[None, :] - kx
-        dy = ys[:, None] - ky
-        r = np.sqrt(dx * dx + dy * dy)
-        ang = np.arctan2(-dx * uy + dy * ux, dx * ux + dy * uy)
-        return rc * ang, r - rc
+    wig = edge_field[0] * wig_amp
 
     def func(ys, xs):
-        t, s = coords(ys, xs)
+        t, s = arc.coords(ys, xs)
         ti = (t + t_half) / d_t
         si = (s - s_lo) / d_s
         edge = np.interp(ti, np.arange(n_t), wig)
-        dd = s - edge
-        across = np.where(
-            dd > 0, np.exp(-0.5 * (np.minimum(dd, 50 * sig_e) / sig_e) ** 2), np.exp(np.maximum(dd, -50 * h) / h)
-        )
+        across = _shock_profile(s - edge, sig_e, h)
         along = np.exp(-((np.abs(t) / (0.5 * length)) ** 4))
         inside = (np.abs(t) < t_half) & (s > s_lo) & (s < s_hi)
-        texv = ndimage.map_coordinates(tex, [np.clip(si, 0, n_s - 1), np.clip(ti, 0, n_t - 1)], order=1, mode="nearest")
-        return np.where(inside, across * along * texv, 0.0)
+        return np.where(inside, across * along * _sample_grid(tex, si, ti), 0.0)
 
-    # bounding box from the corners of the (t, s) region
-    tt = np.linspace(-t_half, t_half, 65)
-    pts = []
-    for s in (s_lo, s_hi):
-        ang = tt / rc
-        rr = rc + s
-        ca, sa = np.cos(ang), np.sin(ang)
-        pts.append((kx + rr * (ca * ux - sa * uy), ky + rr * (ca * uy + sa * ux)))
-    px = np.concatenate([p[0] for p in pts])
-    py = np.concatenate([p[1] for p in pts])
-    bbox = (py.min() - 2, py.max() + 2, px.min() - 2, px.max() + 2)
-    return render_normalised(shape, bbox, func, total_flux)
+    return render_normalised(shape, arc.bbox(t_half, s_lo, s_hi), func, total_flux)
 
 
 def bridge(
@@ -391,10 +440,8 @@ def bridge(
     v_half = 4.0 * sig + 3.0 * wig_amp + 2.0
     u_lo, u_hi = -5.0 * k, length + 5.0 * k
     d = max(0.5, min(width / 6.0, length / 256.0))
-    n_u = int(min(4096, np.ceil((u_hi - u_lo) / d) + 2))
-    d_u = (u_hi - u_lo) / (n_u - 2)
-    n_v = int(min(1024, np.ceil(2 * v_half / d) + 2))
-    d_v = 2 * v_half / (n_v - 2)
+    n_u, d_u = _grid_cells(u_hi - u_lo, d, 4096)
+    n_v, d_v = _grid_cells(2 * v_half, d, 1024)
     tex = lognormal_field(
         (n_v, n_u), sigma=texture, slope=-3.0, rng=rng, outer_scale=max(2.0, width / d_u), inner_scale=0.5
     )
@@ -420,8 +467,7 @@ def bridge(
         across = np.exp(-0.5 * ((v - axis) / sig) ** 2)
         along = 1.0 / (1.0 + np.exp(-np.clip(u / k, -50, 50))) / (1.0 + np.exp(-np.clip((length - u) / k, -50, 50)))
         inside = (u > u_lo) & (u < u_hi) & (np.abs(v) < v_half)
-        texv = ndimage.map_coordinates(tex, [np.clip(vi, 0, n_v - 1), np.clip(ui, 0, n_u - 1)], order=1, mode="nearest")
-        return np.where(inside, across * along * texv, 0.0)
+        return np.where(inside, across * along * _sample_grid(tex, vi, ui), 0.0)
 
     corners_x = [x0 + a * ex - b * ey for a in (u_lo, u_hi) for b in (-v_half, v_half)]
     corners_y = [y0 + a * ey + b * ex for a in (u_lo, u_hi) for b in (-v_half, v_half)]

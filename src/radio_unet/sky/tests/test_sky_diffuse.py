@@ -192,3 +192,22 @@ def test_invalid_halo_parameters_raise(kwargs):
     params.update(kwargs)
     with pytest.raises(RadioUNetError):
         halo((32, 32), **params)
+
+
+def test_arc_coordinates_are_zero_at_the_middle_of_the_arc():
+    """The arc helper of relics: t is arc length from the middle, s the outward offset; its box holds the arc."""
+    from radio_unet.sky.diffuse import _Arc
+
+    arc = _Arc.through(centre=(50.0, 40.0), distance=30.0, position_angle_deg=90.0, rc=45.0)
+    t, s = arc.coords(np.array([70.0, 75.0]), np.array([50.0]))
+    assert t[:, 0] == pytest.approx([0.0, 0.0], abs=1e-9) and s[:, 0] == pytest.approx([0.0, 5.0])
+    y0, y1, x0, x1 = arc.bbox(10.0, -5.0, 5.0)
+    assert y0 < 70.0 < y1 and x0 < 50.0 < x1
+
+
+def test_grid_cells_cover_the_span_with_two_spare_cells():
+    from radio_unet.sky.diffuse import _grid_cells
+
+    assert _grid_cells(10.0, 3.0, 4096) == (6, 2.5)
+    n, step = _grid_cells(1e6, 1.0, 1024)
+    assert n == 1024 and step == pytest.approx(1e6 / 1022)
