@@ -184,6 +184,199 @@ def _artefact_image(artefacts: Artefacts, instrument: Instrument, sources: np.nd
     return out
 
 
+def _checked_arguments(sky_jy_per_pixel, instrument, *, rng, noise_rms, route, clean, gain_errors, nthreads,
+                       artefacts):
+    """Validate the arguments of :func:`observe` (same names) and normalise them.
+
+    Returns
+    -------
+    instrument : Instrument
+        Prepared from a setup if need be.
+    sky : numpy.ndarray
+        float32 sky model.
+    noise_rms : float
+    route : str
+        One of :data:`ROUTES`.
+    nthreads : int
+
+    Raises
+    ------
+    RadioUNetError
+        For any invalid argument.
+    """
+    if isinstance(instrument, ObservationSetup):
+        instrument = prepare(instrument, nthreads=nthreads)
+    if not isinstance(instrument, Instrument):
+        raise RadioUNetError(f"observe() needs an Instrument (from prepare()) or an ObservationSetup, got {type(instrument).__name__}")
+    if not isinstance(rng, np.random.Generator):
+        raise RadioUNetError("rng must be a numpy.random.Generator, e.g. numpy.random.default_rng(seed)")
+    if isinstance(noise_rms, bool) or not isinstance(noise_rms, (int, float, np.integer, np.floating)) \
+            or not math.isfinite(noise_rms) or noise_rms < 0:
+        raise RadioUNetError(f"noise_rms must be a finite number >= 0 (Jy/beam), got {noise_rms!r}")
+    if clean is not None and not isinstance(clean, CleanConfig):
+        raise RadioUNetError("clean must be a CleanConfig or None")
+    if gain_errors is not None and not isinstance(gain_errors, GainErrors):
+        raise RadioUNetError("gain_errors must be a GainErrors or None")
+    route = _resolve_route(route)
+    nthreads = default_threads() if nthreads is None else int(nthreads)
+    if nthreads < 1:
+        raise RadioUNetError("nthreads must be >= 1")
+    sky = _check_sky(sky_jy_per_pixel, instrument.shape)
+    if artefacts is not None and not isinstance(artefacts, Artefacts):
+        raise RadioUNetError("artefacts must be an Artefacts or None")
+    return instrument, sky, float(noise_rms), route, nthreads
+
+
+def _image_route(sky: np.ndarray, instrument: Instrument, *, rng: np.random.Generator, thermal_rms: float,
+                 gain_errors: GainErrors | None, nthreads: int):
+    """Dirty image of the image route: PSF convolution (corrupted PSF with gain errors) plus shaped noise.
+
+    Returns
+    -------
+    dirty : numpy.ndarray
+    transfer : numpy.ndarray
+        Transfer function of the uncorrupted PSF, for :func:`_residual_function`.
+    seconds : dict
+        Timings of the steps.
+    gain_realisation : int or None
+        Index of the corrupted PSF used.
+    """
+    seconds: dict[str, float] = {}
+    t0 = time.perf_counter()
+    transfer = instrument.psf_fft(workers=nthreads)
+    sky_transfer, gain_realisation = transfer, None
+    if gain_errors is not None:
+        bank = instrument.corrupted_psf_ffts(gain_errors, nthreads=nthreads)
+        gain_realisation = int(rng.integers(len(bank)))
+        sky_transfer = bank[gain_realisation]
+    seconds["setup_products"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    dirty = convolve_psf(sky, sky_transfer, workers=nthreads) if sky.any() else np.zeros(sky.shape, np.float32)
+    seconds["convolve"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    if thermal_rms > 0:
+        dirty += shaped_noise(instrument.noise_kernel, rms=thermal_rms, rng=rng, workers=nthreads)
+    seconds["noise"] = time.perf_counter() - t0
+    return dirty, transfer, seconds, gain_realisation
+
+
+def _visibility_route(sky: np.ndarray, instrument: Instrument, *, rng: np.random.Generator, thermal_rms: float,
+                      gain_errors: GainErrors | None, nthreads: int, deterministic: bool):
+    """Dirty image of the visibility route: predict, corrupt with gains and noise, image.
+
+    Returns
+    -------
+    dirty : numpy.ndarray
+    vis : numpy.ndarray
+        The corrupted visibilities, for :func:`_residual_function`.
+    seconds : dict
+        Timings of the steps.
+    """
+    seconds: dict[str, float] = {}
+    t0 = time.perf_counter()
+    vis = predict(sky, instrument, nthreads=nthreads)
+    seconds["predict"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    if gain_errors is not None:
+        gains = draw_gains(gain_errors, n_stations=len(instrument.stations), n_times=instrument.n_times,
+                           time_step_s=instrument.setup.time_step_s, freqs_hz=instrument.freqs_hz, rng=rng)
+        apply_gains(vis, gains, ant1=instrument.ant1, ant2=instrument.ant2, time_index=instrument.time_index)
+    if thermal_rms > 0:
+        vis += visibility_noise(vis.shape, sigma=instrument.sigma_vis_unit * thermal_rms, rng=rng)
+    seconds["corrupt"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    dirty = image_visibilities(vis, instrument, nthreads=nthreads, deterministic=deterministic)
+    seconds["image"] = time.perf_counter() - t0
+    return dirty, vis, seconds
+
+
+def _residual_function(route: str, dirty: np.ndarray, data: np.ndarray, instrument: Instrument, *, nthreads: int,
+                       deterministic: bool):
+    """Model (Jy/pixel) to residual image (Jy/beam), for CLEAN's major cycles.
+
+    Parameters
+    ----------
+    route : {"image", "visibility"}
+    dirty : numpy.ndarray
+        The final dirty image (with any artefacts); the image route subtracts
+        the model convolved with the PSF from it.
+    data : numpy.ndarray
+        The PSF transfer function (image route) or the corrupted visibilities
+        (visibility route), as returned by :func:`_image_route` or
+        :func:`_visibility_route`.
+    instrument : Instrument
+    nthreads : int
+    deterministic : bool
+        See :func:`image_visibilities`.
+
+    Returns
+    -------
+    callable
+    """
+    if route == "image":
+        def residual_fn(model):
+            return dirty - convolve_psf(model, data, workers=nthreads)
+    else:
+        def residual_fn(model):
+            return image_visibilities(data - predict(model, instrument, nthreads=nthreads), instrument,
+                                      nthreads=nthreads, deterministic=deterministic)
+    return residual_fn
+
+
+def _clean_and_restore(dirty: np.ndarray, instrument: Instrument, residual_fn, clean: CleanConfig | None):
+    """CLEAN the dirty image and restore it; without ``clean`` the dirty image is the image.
+
+    Returns
+    -------
+    image, residual, model : numpy.ndarray
+    n_iter : int
+    clean_info : dict or None
+        ``info["clean"]`` of the observation.
+    seconds : dict
+        Timings of CLEAN and the restoration.
+    """
+    seconds: dict[str, float] = {}
+    if clean is None:
+        return dirty.copy(), dirty, np.zeros_like(dirty), 0, None, seconds
+    t0 = time.perf_counter()
+    result = run_clean(dirty, instrument.psf, residual_fn=residual_fn, config=clean)
+    seconds["clean"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    image = restore(result.model, instrument.beam, pixel_scale_arcsec=instrument.pixel_scale_arcsec) + result.residual
+    seconds["restore"] = time.perf_counter() - t0
+    clean_info = {
+        "config": clean.to_dict(),
+        "n_iter": result.n_iter,
+        "n_major": result.n_major,
+        "stop_reason": result.stop_reason,
+        "sigma": [float(s) for s in result.sigma],
+        "model_flux_jy": float(result.model.sum(dtype=np.float64)),
+        "seconds": result.seconds,
+    }
+    return image, result.residual, result.model, result.n_iter, clean_info, seconds
+
+
+def _observation_info(instrument: Instrument, *, noise_rms: float, measured: float, gain_errors: GainErrors | None,
+                      sky: np.ndarray, nthreads: int, seconds: dict) -> dict:
+    """The instrument, noise and timing entries of :attr:`Observation.info`."""
+    beam, psf_beam = instrument.beam, instrument.psf_beam
+    return {
+        "noise_rms": noise_rms,
+        "noise_rms_measured": float(measured),
+        "beam": {"major_arcsec": beam.major, "minor_arcsec": beam.minor, "pa_deg": beam.pa},
+        "psf_beam": {"major_arcsec": psf_beam.major, "minor_arcsec": psf_beam.minor, "pa_deg": psf_beam.pa},
+        "robust": instrument.robust,
+        "taper_arcsec": instrument.taper_arcsec,
+        "pixel_scale_arcsec": instrument.pixel_scale_arcsec,
+        "n_visibilities": instrument.n_visibilities,
+        "setup": instrument.setup.to_dict(),
+        "gain_errors": None if gain_errors is None else gain_errors.to_dict(),
+        "sky_flux_jy": float(sky.sum(dtype=np.float64)),
+        "nthreads": nthreads,
+        "seconds": {k: round(v, 4) for k, v in seconds.items()},
+    }
+
+
 def observe(
     sky_jy_per_pixel: np.ndarray,
     instrument: Instrument | ObservationSetup,
@@ -242,124 +435,39 @@ def observe(
     Observation
     """
     t_start = time.perf_counter()
-    if isinstance(instrument, ObservationSetup):
-        instrument = prepare(instrument, nthreads=nthreads)
-    if not isinstance(instrument, Instrument):
-        raise RadioUNetError(f"observe() needs an Instrument (from prepare()) or an ObservationSetup, got {type(instrument).__name__}")
-    if not isinstance(rng, np.random.Generator):
-        raise RadioUNetError("rng must be a numpy.random.Generator, e.g. numpy.random.default_rng(seed)")
-    if isinstance(noise_rms, bool) or not isinstance(noise_rms, (int, float, np.integer, np.floating)) \
-            or not math.isfinite(noise_rms) or noise_rms < 0:
-        raise RadioUNetError(f"noise_rms must be a finite number >= 0 (Jy/beam), got {noise_rms!r}")
-    if clean is not None and not isinstance(clean, CleanConfig):
-        raise RadioUNetError("clean must be a CleanConfig or None")
-    if gain_errors is not None and not isinstance(gain_errors, GainErrors):
-        raise RadioUNetError("gain_errors must be a GainErrors or None")
-    route = _resolve_route(route)
-    nthreads = default_threads() if nthreads is None else int(nthreads)
-    if nthreads < 1:
-        raise RadioUNetError("nthreads must be >= 1")
-    sky = _check_sky(sky_jy_per_pixel, instrument.shape)
-    noise_rms = float(noise_rms)
-    if artefacts is not None and not isinstance(artefacts, Artefacts):
-        raise RadioUNetError("artefacts must be an Artefacts or None")
+    instrument, sky, noise_rms, route, nthreads = _checked_arguments(
+        sky_jy_per_pixel, instrument, rng=rng, noise_rms=noise_rms, route=route, clean=clean, gain_errors=gain_errors,
+        nthreads=nthreads, artefacts=artefacts)
     excess = artefacts.excess_fraction if artefacts is not None and noise_rms > 0 else 0.0
     thermal_rms = noise_rms * math.sqrt(1.0 - excess)
-    seconds: dict[str, float] = {}
     info: dict = {"route": route, "gain_realisation": None,
                   "artefacts": None if artefacts is None else artefacts.to_dict()}
-
-    t0 = time.perf_counter()
+    corrupt = {"rng": rng, "thermal_rms": thermal_rms, "gain_errors": gain_errors, "nthreads": nthreads}
     if route == "image":
-        transfer = instrument.psf_fft(workers=nthreads)
-        sky_transfer = transfer
-        if gain_errors is not None:
-            bank = instrument.corrupted_psf_ffts(gain_errors, nthreads=nthreads)
-            k = int(rng.integers(len(bank)))
-            sky_transfer = bank[k]
-            info["gain_realisation"] = k
-        seconds["setup_products"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        dirty = convolve_psf(sky, sky_transfer, workers=nthreads) if sky.any() else np.zeros(sky.shape, np.float32)
-        seconds["convolve"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        if thermal_rms > 0:
-            dirty += shaped_noise(instrument.noise_kernel, rms=thermal_rms, rng=rng, workers=nthreads)
-        seconds["noise"] = time.perf_counter() - t0
-
-        def residual_fn(model):
-            return dirty - convolve_psf(model, transfer, workers=nthreads)
+        dirty, data, seconds, info["gain_realisation"] = _image_route(sky, instrument, **corrupt)
     else:
-        vis = predict(sky, instrument, nthreads=nthreads)
-        seconds["predict"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        if gain_errors is not None:
-            gains = draw_gains(gain_errors, n_stations=len(instrument.stations), n_times=instrument.n_times,
-                               time_step_s=instrument.setup.time_step_s, freqs_hz=instrument.freqs_hz, rng=rng)
-            apply_gains(vis, gains, ant1=instrument.ant1, ant2=instrument.ant2, time_index=instrument.time_index)
-        if thermal_rms > 0:
-            vis += visibility_noise(vis.shape, sigma=instrument.sigma_vis_unit * thermal_rms, rng=rng)
-        seconds["corrupt"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        dirty = image_visibilities(vis, instrument, nthreads=nthreads, deterministic=deterministic)
-        seconds["image"] = time.perf_counter() - t0
-
-        def residual_fn(model):
-            return image_visibilities(vis - predict(model, instrument, nthreads=nthreads), instrument, nthreads=nthreads,
-                                      deterministic=deterministic)
+        dirty, data, seconds = _visibility_route(sky, instrument, **corrupt, deterministic=deterministic)
 
     if artefacts is not None:
         t0 = time.perf_counter()
         dirty = dirty + _artefact_image(artefacts, instrument, sky if artefact_sky is None else artefact_sky,
                                         noise_rms=noise_rms, excess=excess, rng=rng, nthreads=nthreads)
         seconds["artefacts"] = time.perf_counter() - t0
-
-    t0 = time.perf_counter()
-    beam = instrument.beam
-    if clean is None:
-        residual, model, n_iter = dirty, np.zeros_like(dirty), 0
-        image = dirty.copy()
-        info["clean"] = None
-    else:
-        result = run_clean(dirty, instrument.psf, residual_fn=residual_fn, config=clean)
-        residual, model, n_iter = result.residual, result.model, result.n_iter
-        seconds["clean"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        image = restore(model, beam, pixel_scale_arcsec=instrument.pixel_scale_arcsec) + residual
-        seconds["restore"] = time.perf_counter() - t0
-        info["clean"] = {
-            "config": clean.to_dict(),
-            "n_iter": n_iter,
-            "n_major": result.n_major,
-            "stop_reason": result.stop_reason,
-            "sigma": [float(s) for s in result.sigma],
-            "model_flux_jy": float(model.sum(dtype=np.float64)),
-            "seconds": result.seconds,
-        }
+    # built after the artefacts: the image route's residuals are taken from the dirty image that includes them
+    residual_fn = _residual_function(route, dirty, data, instrument, nthreads=nthreads, deterministic=deterministic)
+    image, residual, model, n_iter, info["clean"], clean_seconds = _clean_and_restore(
+        dirty, instrument, residual_fn, clean)
+    seconds.update(clean_seconds)
     measured = robust_rms(residual, method="mad", max_pixels=1_000_000)
     seconds["total"] = time.perf_counter() - t_start
-    info.update({
-        "noise_rms": noise_rms,
-        "noise_rms_measured": float(measured),
-        "beam": {"major_arcsec": beam.major, "minor_arcsec": beam.minor, "pa_deg": beam.pa},
-        "psf_beam": {"major_arcsec": instrument.psf_beam.major, "minor_arcsec": instrument.psf_beam.minor,
-                     "pa_deg": instrument.psf_beam.pa},
-        "robust": instrument.robust,
-        "taper_arcsec": instrument.taper_arcsec,
-        "pixel_scale_arcsec": instrument.pixel_scale_arcsec,
-        "n_visibilities": instrument.n_visibilities,
-        "setup": instrument.setup.to_dict(),
-        "gain_errors": None if gain_errors is None else gain_errors.to_dict(),
-        "sky_flux_jy": float(sky.sum(dtype=np.float64)),
-        "nthreads": nthreads,
-        "seconds": {k: round(v, 4) for k, v in seconds.items()},
-    })
+    info.update(_observation_info(instrument, noise_rms=noise_rms, measured=measured, gain_errors=gain_errors, sky=sky,
+                                  nthreads=nthreads, seconds=seconds))
     return Observation(
         image=np.asarray(image, dtype=np.float32),
         residual=np.asarray(residual, dtype=np.float32),
         model=np.asarray(model, dtype=np.float32),
         dirty=np.array(dirty, dtype=np.float32, copy=True) if keep_dirty else None,
-        beam=beam,
+        beam=instrument.beam,
         pixel_scale_arcsec=instrument.pixel_scale_arcsec,
         noise_rms=noise_rms,
         noise_rms_measured=float(measured),

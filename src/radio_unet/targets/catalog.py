@@ -446,6 +446,193 @@ def format_rejected(rejected: Sequence[str], *, limit: int | None = 20) -> str:
     return "\n".join(lines)
 
 
+def _catalog_columns(table: Table, source: str, *, galactic: bool, name: str | None, ra: str | None,
+                     dec: str | None, z: str | None, r500: str | None, m500: str | None,
+                     label: str | None) -> dict[str, str | None]:
+    """Columns :func:`read_catalog` uses, keyed ``name, ra, dec, z, r500, m500, label`` (None: not used).
+
+    With ``galactic`` the ``ra``/``dec`` entries are the longitude and latitude
+    columns. Exactly one of ``r500`` and ``m500`` is set.
+
+    Raises
+    ------
+    radio_unet.errors.InputError
+        If a required column, or both size columns, cannot be found.
+    """
+    cols = {
+        "name": find_column(table, name, "name", required=False, path=source),
+        "ra": find_column(table, ra, "glon" if galactic else "ra", path=source),
+        "dec": find_column(table, dec, "glat" if galactic else "dec", path=source),
+        "z": find_column(table, z, "z", path=source),
+        "r500": find_column(table, r500, "r500", required=False, path=source) if m500 is None or r500 else None,
+        "m500": None,
+    }
+    if cols["r500"] is None:
+        cols["m500"] = find_column(table, m500, "m500", required=False, path=source)
+        if cols["m500"] is None:
+            raise InputError(source, "cannot find an R500 or M500 column (tried "
+                             f"{', '.join(DEFAULT_COLUMNS['r500'] + DEFAULT_COLUMNS['m500'])}); name one with "
+                             f"--r500-column or --m500-column (columns: {', '.join(table.colnames)})")
+    cols["label"] = find_column(table, label, "label", required=label is not None, path=source)
+    return cols
+
+
+def _target_names(table: Table, name_col: str | None) -> list[str]:
+    """Row names from ``name_col``; ``target<N>`` (1-based row number) where missing or empty."""
+    names = _label_texts(table[name_col]) if name_col else [f"target{i + 1}" for i in range(len(table))]
+    return [nm if nm else f"target{i + 1}" for i, nm in enumerate(names)]
+
+
+def _positions(table: Table, cols: dict, *, galactic: bool, coord_unit: str | None) -> tuple[np.ndarray, np.ndarray]:
+    """Longitude and latitude in degrees (NaN where unreadable) from the ``ra``/``dec`` columns."""
+    ra_unit = _parse_unit(coord_unit, "coordinate") if coord_unit else None
+    lon = _angles(table[cols["ra"]], hours_if_text=not galactic, unit=ra_unit, name=cols["ra"])
+    lat = _angles(table[cols["dec"]], hours_if_text=False, unit=None, name=cols["dec"])
+    return lon, lat
+
+
+def _r500_unit(table: Table, r_col: str, r500_unit: str | None) -> u.UnitBase:
+    """Unit of the R500 column: given, else the column's own, else from its name, else Mpc."""
+    if r500_unit:
+        unit = _parse_unit(r500_unit, "R500")
+    elif _unit_of(table[r_col]) is not None:
+        unit = _unit_of(table[r_col])
+    else:
+        low = r_col.lower()
+        unit = u.arcmin if "arcmin" in low else u.arcsec if "arcsec" in low else u.kpc if "kpc" in low else (
+            u.deg if low.endswith("deg") else u.Mpc)
+    if unit.physical_type not in ("length", "angle"):
+        raise RadioUNetError(f"R500 unit {unit} is neither a length nor an angle")
+    return unit
+
+
+def _m500_values(table: Table, m_col: str, m500_unit: str | None) -> np.ndarray:
+    """M500 in units of 1e14 Msun (NaN where missing): given unit, else the column's own, else 1e14 Msun."""
+    if m500_unit:
+        unit = _parse_unit(m500_unit, "M500")
+        return _as_float(table[m_col], name=m_col) * unit.to(1e14 * u.solMass)
+    if _unit_of(table[m_col]) is not None:
+        return _as_float(table[m_col], unit=1e14 * u.solMass, name=m_col)
+    return _as_float(table[m_col], name=m_col)
+
+
+def _sizes(table: Table, cols: dict, *, r500_unit: str | None,
+           m500_unit: str | None) -> tuple[str, u.UnitBase, np.ndarray]:
+    """Cluster sizes: ``(kind, unit, values)`` with kind ``"r500"`` or ``"m500"`` (values in ``unit``)."""
+    if cols["r500"] is not None:
+        unit = _r500_unit(table, cols["r500"], r500_unit)
+        return "r500", unit, _as_float(table[cols["r500"]], name=cols["r500"])  # numbers in ``unit``
+    return "m500", 1e14 * u.solMass, _m500_values(table, cols["m500"], m500_unit)
+
+
+def _position_checks(table: Table, cols: dict, lon: np.ndarray, lat: np.ndarray) -> list:
+    """``(bad, text)`` checks of the positions: unreadable longitude or latitude, latitude beyond +-90."""
+    lon_col, lat_col = cols["ra"], cols["dec"]
+    raw_lon, raw_lat = np.asarray(table[lon_col]), np.asarray(table[lat_col])
+    return [
+        (~np.isfinite(lon), lambda i: f"{lon_col}={raw_lon[i]!s} unreadable"),
+        (~np.isfinite(lat), lambda i: f"{lat_col}={raw_lat[i]!s} unreadable"),
+        (np.isfinite(lat) & (np.abs(lat) > 90), lambda i: f"{lat_col}={lat[i]:g} outside [-90, 90]"),
+    ]
+
+
+def _positive_checks(values: np.ndarray, col: str) -> list:
+    """``(bad, text)`` checks that ``values`` are present and > 0."""
+    return [
+        (~np.isfinite(values), f"{col} missing"),
+        (np.isfinite(values) & (values <= 0), lambda i: f"{col}={values[i]:g} (must be > 0)"),
+    ]
+
+
+def _row_problems(n: int, checks: Sequence) -> list[list[str]]:
+    """Problems of each of ``n`` rows from ``(bad, text)`` checks, in check order.
+
+    ``text`` is a string or a function of the row index.
+    """
+    problems: list[list[str]] = [[] for _ in range(n)]
+    for bad, text in checks:
+        for i in np.flatnonzero(bad):
+            problems[i].append(text(i) if callable(text) else text)
+    return problems
+
+
+def _to_icrs(lon: np.ndarray, lat: np.ndarray, frame: str) -> tuple[np.ndarray, np.ndarray]:
+    """ICRS RA and Dec in degrees of positions in ``frame`` (degrees)."""
+    from astropy.coordinates import SkyCoord
+
+    if not lon.size:
+        return np.full(0, np.nan), np.full(0, np.nan)
+    try:
+        coords = SkyCoord(lon * u.deg, lat * u.deg, frame=frame).icrs
+    except Exception as exc:  # noqa: BLE001 - unknown frame names and the like
+        raise RadioUNetError(f"cannot use coordinate frame {frame!r} ({str(exc).splitlines()[0]})") from None
+    return coords.ra.deg, coords.dec.deg
+
+
+def _r500_both(size_kind: str, size_unit: u.UnitBase, size: np.ndarray, z: np.ndarray,
+               cosmo) -> tuple[np.ndarray, np.ndarray]:
+    """``(r500_mpc, r500_arcmin)`` from sizes (M500, or R500 as a length or an angle) at redshifts ``z``."""
+    scale = np.asarray(kpc_per_arcsec(z, cosmology=cosmo), float) if z.size else np.zeros(0)
+    if size_kind == "m500":
+        r500_mpc = np.asarray(r500_from_m500(size, z, cosmology=cosmo), float) if z.size else np.zeros(0)
+        return r500_mpc, r500_mpc * 1000.0 / scale / 60.0
+    if size_unit.physical_type == "length":
+        r500_mpc = size * size_unit.to(u.Mpc)
+        return r500_mpc, r500_mpc * 1000.0 / scale / 60.0
+    r500_arcmin = size * size_unit.to(u.arcmin)
+    return r500_arcmin * 60.0 * scale / 1000.0, r500_arcmin
+
+
+def _text_array(texts: Sequence[str]) -> np.ndarray:
+    """``texts`` as a numpy str array (``<U1`` when empty)."""
+    return np.array(texts, dtype=str) if len(texts) else np.zeros(0, dtype="U1")
+
+
+def _standard_table(names, ra, dec, z, r500_mpc, r500_arcmin) -> Table:
+    """The :data:`STANDARD_COLUMNS` table, with units."""
+    out = Table()
+    out["name"] = _text_array(names)
+    out["ra"] = ra
+    out["dec"] = dec
+    out["z"] = z
+    out["r500_mpc"] = r500_mpc
+    out["r500_arcmin"] = r500_arcmin
+    for col, un in (("ra", u.deg), ("dec", u.deg), ("r500_mpc", u.Mpc), ("r500_arcmin", u.arcmin)):
+        out[col].unit = un
+    return out
+
+
+def _unlabelled_line(row: int, name: str, text: str) -> str:
+    """Report line of the kept row ``row`` (0-based) whose label ``text`` is missing or in neither class."""
+    missing = text.lower() in MISSING_LABELS
+    problem = "no label" if missing else f"label {text!r} is neither positive nor negative"
+    return f"row {row + 1} ({name}): " + problem + (f" ({text!r})" if missing and text else "")
+
+
+def _labels(column, idx: np.ndarray, names: Sequence[str], *, positive, negative):
+    """``(label, positive, unlabelled)`` of the kept rows ``idx``: texts, masked classes, report lines."""
+    texts = _label_texts(column)
+    is_pos, known = map_labels(texts, positive=positive, negative=negative)
+    unlabelled = [_unlabelled_line(i, names[i], texts[i]) for i in idx if not known[i]]
+    return _text_array([texts[i] for i in idx]), MaskedColumn(is_pos[idx], mask=~known[idx]), unlabelled
+
+
+def _catalog_meta(source: str, n_input: int, rejected: list[str], unlabelled: list[str], cols: dict,
+                  size_kind: str, frame: str, cosmo) -> dict:
+    """The ``meta`` of :func:`read_catalog`'s table (see its Returns)."""
+    return {
+        "source": source,
+        "n_input": n_input,
+        "rejected": rejected,
+        "unlabelled": unlabelled,
+        "columns": {"name": cols["name"], "ra": cols["ra"], "dec": cols["dec"], "z": cols["z"],
+                    size_kind: cols[size_kind], "label": cols["label"]},
+        "frame": frame,
+        "cosmology": (f"FlatLambdaCDM(H0={cosmo.H0.value:g}, Om0={cosmo.Om0:g})" if hasattr(cosmo, "Om0")
+                      else str(cosmo)),
+    }
+
+
 def read_catalog(
     path: str | PathLike | Table,
     *,
@@ -519,128 +706,28 @@ def read_catalog(
     radio_unet.errors.InputError
         For an unreadable file or a required column that cannot be found.
     """
-    from astropy.coordinates import SkyCoord
-
     source = "table" if isinstance(path, Table) else str(path)
     table = path if isinstance(path, Table) else read_table(path, format=format, readme=readme, cds_table=cds_table)
     cosmo = cosmology if cosmology is not None else get_cosmology()
-    n = len(table)
-
     frame = str(frame).lower()
     galactic = frame in ("galactic", "gal")
-    name_col = find_column(table, name_column, "name", required=False, path=source)
-    lon_col = find_column(table, ra_column, "glon" if galactic else "ra", path=source)
-    lat_col = find_column(table, dec_column, "glat" if galactic else "dec", path=source)
-    z_col = find_column(table, z_column, "z", path=source)
-    r_col = find_column(table, r500_column, "r500", required=False, path=source) if m500_column is None or r500_column else None
-    m_col = None
-    if r_col is None:
-        m_col = find_column(table, m500_column, "m500", required=False, path=source)
-        if m_col is None:
-            raise InputError(source, "cannot find an R500 or M500 column (tried "
-                             f"{', '.join(DEFAULT_COLUMNS['r500'] + DEFAULT_COLUMNS['m500'])}); name one with "
-                             f"--r500-column or --m500-column (columns: {', '.join(table.colnames)})")
-    lab_col = find_column(table, label_column, "label", required=label_column is not None, path=source)
+    cols = _catalog_columns(table, source, galactic=galactic, name=name_column, ra=ra_column, dec=dec_column,
+                            z=z_column, r500=r500_column, m500=m500_column, label=label_column)
+    names = _target_names(table, cols["name"])
+    lon, lat = _positions(table, cols, galactic=galactic, coord_unit=coord_unit)
+    z = _as_float(table[cols["z"]], name=cols["z"])
+    size_kind, size_unit, size = _sizes(table, cols, r500_unit=r500_unit, m500_unit=m500_unit)
+    problems = _row_problems(len(table), _position_checks(table, cols, lon, lat) + _positive_checks(z, cols["z"])
+                             + _positive_checks(size, cols[size_kind]))
+    rejected = [f"row {i + 1} ({names[i]}): {'; '.join(p)}" for i, p in enumerate(problems) if p]
+    idx = np.flatnonzero(np.array([not p for p in problems], bool))
 
-    names = _label_texts(table[name_col]) if name_col else [f"target{i + 1}" for i in range(n)]
-    names = [nm if nm else f"target{i + 1}" for i, nm in enumerate(names)]
-    ra_unit = _parse_unit(coord_unit, "coordinate") if coord_unit else None
-    lon = _angles(table[lon_col], hours_if_text=not galactic, unit=ra_unit, name=lon_col)
-    lat = _angles(table[lat_col], hours_if_text=False, unit=None, name=lat_col)
-    z = _as_float(table[z_col], name=z_col)
-
-    problems: list[list[str]] = [[] for _ in range(n)]
-
-    def flag(bad: np.ndarray, text) -> None:
-        for i in np.flatnonzero(bad):
-            problems[i].append(text(i) if callable(text) else text)
-
-    raw = {c: np.asarray(table[c]) for c in (lon_col, lat_col)}
-    flag(~np.isfinite(lon), lambda i: f"{lon_col}={raw[lon_col][i]!s} unreadable")
-    flag(~np.isfinite(lat), lambda i: f"{lat_col}={raw[lat_col][i]!s} unreadable")
-    flag(np.isfinite(lat) & (np.abs(lat) > 90), lambda i: f"{lat_col}={lat[i]:g} outside [-90, 90]")
-    flag(~np.isfinite(z), f"{z_col} missing")
-    flag(np.isfinite(z) & (z <= 0), lambda i: f"{z_col}={z[i]:g} (must be > 0)")
-
-    if r_col is not None:
-        if r500_unit:
-            unit = _parse_unit(r500_unit, "R500")
-        elif _unit_of(table[r_col]) is not None:
-            unit = _unit_of(table[r_col])
-        else:
-            low = r_col.lower()
-            unit = u.arcmin if "arcmin" in low else u.arcsec if "arcsec" in low else u.kpc if "kpc" in low else (
-                u.deg if low.endswith("deg") else u.Mpc)
-        if unit.physical_type not in ("length", "angle"):
-            raise RadioUNetError(f"R500 unit {unit} is neither a length nor an angle")
-        values = _as_float(table[r_col], name=r_col)  # numbers in ``unit``
-        flag(~np.isfinite(values), f"{r_col} missing")
-        flag(np.isfinite(values) & (values <= 0), lambda i: f"{r_col}={values[i]:g} (must be > 0)")
-        size_kind, size_unit, size = "r500", unit, values
-    else:
-        col_unit = _unit_of(table[m_col])
-        if m500_unit:
-            unit = _parse_unit(m500_unit, "M500")
-            values = _as_float(table[m_col], name=m_col) * unit.to(1e14 * u.solMass)
-        elif col_unit is not None:
-            values = _as_float(table[m_col], unit=1e14 * u.solMass, name=m_col)
-        else:
-            values = _as_float(table[m_col], name=m_col)
-        flag(~np.isfinite(values), f"{m_col} missing")
-        flag(np.isfinite(values) & (values <= 0), lambda i: f"{m_col}={values[i]:g} (must be > 0)")
-        size_kind, size_unit, size = "m500", 1e14 * u.solMass, values
-
-    ok = np.array([not p for p in problems], bool)
-    rejected = [f"row {i + 1} ({names[i]}): {'; '.join(problems[i])}" for i in range(n) if problems[i]]
-
-    idx = np.flatnonzero(ok)
-    ra_out = np.full(idx.size, np.nan)
-    dec_out = np.full(idx.size, np.nan)
-    if idx.size:
-        try:
-            coords = SkyCoord(lon[idx] * u.deg, lat[idx] * u.deg, frame=frame).icrs
-        except Exception as exc:  # noqa: BLE001 - unknown frame names and the like
-            raise RadioUNetError(f"cannot use coordinate frame {frame!r} ({str(exc).splitlines()[0]})") from None
-        ra_out, dec_out = coords.ra.deg, coords.dec.deg
-    zz = z[idx]
-    scale = np.asarray(kpc_per_arcsec(zz, cosmology=cosmo), float) if idx.size else np.zeros(0)
-    if size_kind == "m500":
-        r500_mpc = np.asarray(r500_from_m500(size[idx], zz, cosmology=cosmo), float) if idx.size else np.zeros(0)
-        r500_arcmin = r500_mpc * 1000.0 / scale / 60.0
-    elif size_unit.physical_type == "length":
-        r500_mpc = size[idx] * size_unit.to(u.Mpc)
-        r500_arcmin = r500_mpc * 1000.0 / scale / 60.0
-    else:
-        r500_arcmin = size[idx] * size_unit.to(u.arcmin)
-        r500_mpc = r500_arcmin * 60.0 * scale / 1000.0
-
-    out = Table()
-    out["name"] = np.array([names[i] for i in idx], dtype=str) if idx.size else np.zeros(0, dtype="U1")
-    out["ra"] = ra_out
-    out["dec"] = dec_out
-    out["z"] = zz
-    out["r500_mpc"] = r500_mpc
-    out["r500_arcmin"] = r500_arcmin
-    for col, un in (("ra", u.deg), ("dec", u.deg), ("r500_mpc", u.Mpc), ("r500_arcmin", u.arcmin)):
-        out[col].unit = un
+    ra, dec = _to_icrs(lon[idx], lat[idx], frame)
+    out = _standard_table([names[i] for i in idx], ra, dec, z[idx],
+                          *_r500_both(size_kind, size_unit, size[idx], z[idx], cosmo))
     unlabelled: list[str] = []
-    if lab_col is not None:
-        texts = _label_texts(table[lab_col])
-        is_pos, known = map_labels(texts, positive=positive, negative=negative)
-        out["label"] = np.array([texts[i] for i in idx], dtype=str) if idx.size else np.zeros(0, dtype="U1")
-        out["positive"] = MaskedColumn(is_pos[idx], mask=~known[idx])
-        unlabelled = [f"row {i + 1} ({names[i]}): " + (
-            "no label" if texts[i].lower() in MISSING_LABELS else f"label {texts[i]!r} is neither positive nor negative")
-            + (f" ({texts[i]!r})" if texts[i].lower() in MISSING_LABELS and texts[i] else "")
-            for i in idx if not known[i]]
-    out.meta.update({
-        "source": source,
-        "n_input": n,
-        "rejected": rejected,
-        "unlabelled": unlabelled,
-        "columns": {"name": name_col, "ra": lon_col, "dec": lat_col, "z": z_col, size_kind: r_col or m_col,
-                    "label": lab_col},
-        "frame": frame,
-        "cosmology": f"FlatLambdaCDM(H0={cosmo.H0.value:g}, Om0={cosmo.Om0:g})" if hasattr(cosmo, "Om0") else str(cosmo),
-    })
+    if cols["label"] is not None:
+        out["label"], out["positive"], unlabelled = _labels(table[cols["label"]], idx, names,
+                                                            positive=positive, negative=negative)
+    out.meta.update(_catalog_meta(source, len(table), rejected, unlabelled, cols, size_kind, frame, cosmo))
     return out
