@@ -35,10 +35,10 @@ REPORT = ROOT / "benchmarks" / "results" / "halos.md"
 #: name -> (options of `radio-unet halos cv`, what the row is)
 CORE = {
     "simple-cnn_classical": ("--model simple-cnn --augment classical --repeats 10", "simple CNN, classical augmentation"),
-    "simple-cnn_none": ("--model simple-cnn --augment none --repeats 2", "simple CNN, no augmentation"),
-    "simple-cnn_classical_permuted": ("--model simple-cnn --augment classical --permute-labels --repeats 2",
+    "simple-cnn_none": ("--model simple-cnn --augment none --repeats 10", "simple CNN, no augmentation"),
+    "simple-cnn_classical_permuted": ("--model simple-cnn --augment classical --permute-labels --repeats 10",
                                       "simple CNN, labels permuted (control)"),
-    "simple-cnn_classical_leaky": ("--model simple-cnn --augment classical --protocol leaky --repeats 2",
+    "simple-cnn_classical_leaky": ("--model simple-cnn --augment classical --protocol leaky --repeats 10",
                                    "simple CNN, LEAKY protocol (random split of augmented images)"),
     "fc_classical": ("--model fc --augment classical --repeats 5", "fully connected, classical augmentation"),
     "attention-cnn_classical": ("--model attention-cnn --augment classical --repeats 2",
