@@ -2,7 +2,7 @@
 
 LOFAR HBA station phase centres come from :mod:`lofarantpos` (ETRS89, which
 equals ITRF to a few centimetres, far below what matters here). The other
-arrays (MeerKAT, the VLA in its C and D configurations, ASKAP and the MWA
+arrays (MeerKAT, the VLA in its B, C and D configurations, ASKAP and the MWA
 Phase I) are read from the tables in ``layouts/`` next to this module: one
 text file per array, antenna positions copied from maintained packages, each
 file's header naming its source and the array's publication (see
@@ -58,6 +58,7 @@ class _ArrayInfo:
 #: the frequencies they observe (receiver bands, Hz).
 ARRAYS: dict[str, _ArrayInfo] = {
     "meerkat": _ArrayInfo("MeerKAT", "meerkat.txt", "the MeerKAT UHF, L and S bands", (544e6, 3500e6)),
+    "vla-b": _ArrayInfo("the VLA (B configuration)", "vla_b.txt", "the VLA P to Q bands", (230e6, 50e9)),
     "vla-c": _ArrayInfo("the VLA (C configuration)", "vla_c.txt", "the VLA P to Q bands", (230e6, 50e9)),
     "vla-d": _ArrayInfo("the VLA (D configuration)", "vla_d.txt", "the VLA P to Q bands", (230e6, 50e9)),
     "askap": _ArrayInfo("ASKAP", "askap.txt", "the ASKAP band", (700e6, 1800e6)),
@@ -168,7 +169,7 @@ def layout(name: str) -> Layout:
     Parameters
     ----------
     name : str
-        ``"meerkat"``, ``"vla-c"``, ``"vla-d"``, ``"askap"`` or ``"mwa"``.
+        ``"meerkat"``, ``"vla-b"``, ``"vla-c"``, ``"vla-d"``, ``"askap"`` or ``"mwa"``.
 
     Returns
     -------
@@ -252,7 +253,7 @@ def station_names(stations: str | tuple[str, ...] = "core+remote") -> tuple[str,
         baselines) or an explicit tuple of :mod:`lofarantpos` field names
         such as ``("CS001HBA0", "RS106HBA")``. Other arrays (all antennas of
         their table, see :data:`ARRAYS`): ``"meerkat"`` (64 antennas),
-        ``"vla-c"`` and ``"vla-d"`` (27 pads each), ``"askap"`` (36 pads),
+        ``"vla-b"``, ``"vla-c"`` and ``"vla-d"`` (27 pads each), ``"askap"`` (36 pads),
         ``"mwa"`` (128 Phase I tiles), or an explicit tuple of names from one
         table, such as ``("M000", "M001", "M063")``.
 

@@ -109,7 +109,7 @@ class ObservationSetup:
     stations : str or tuple of str
         ``"core+remote"`` (62 Dutch HBA stations), ``"core"``, ``"remote"`` or
         explicit :mod:`lofarantpos` field names; or another array:
-        ``"meerkat"``, ``"vla-c"``, ``"vla-d"``, ``"askap"``, ``"mwa"``
+        ``"meerkat"``, ``"vla-b"``, ``"vla-c"``, ``"vla-d"``, ``"askap"``, ``"mwa"``
         (:data:`radio_unet.observe.array.ARRAYS`) or antenna names of one of
         them.
     taper_arcsec : float or None

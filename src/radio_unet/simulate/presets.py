@@ -44,8 +44,8 @@ class Preset:
         Channel frequencies of the track (within the array's band).
     stations : str
         Station set that observes (:data:`radio_unet.observe.array.STATION_PRESETS`):
-        ``"core+remote"`` (LOFAR HBA), ``"meerkat"``, ``"vla-c"``,
-        ``"vla-d"``, ``"askap"`` or ``"mwa"``.
+        ``"core+remote"`` (LOFAR HBA), ``"meerkat"``, ``"vla-b"``,
+        ``"vla-c"``, ``"vla-d"``, ``"askap"`` or ``"mwa"``.
     gain_phase_deg : (float, float)
         Range of antenna phase-error rms (deg) for artefacts on bright sources
         (visibility route; 0 switches them off).

@@ -17,6 +17,7 @@ from radio_unet.simulate.presets import PRESETS, REALISM_SKY, band_sky
 #: site height range in m above WGS84).
 EXPECTED = {
     "meerkat": (64, -30.71, 21.44, (7500, 8000), 13.5, (1000, 1100)),
+    "vla-b": (27, 34.08, -107.62, (11000, 11200), 200.0, (2080, 2150)),
     "vla-c": (27, 34.08, -107.62, (3300, 3500), 25.0, (2080, 2150)),
     "vla-d": (27, 34.08, -107.62, (1000, 1100), 25.0, (2080, 2150)),
     "askap": (36, -26.70, 116.63, (6000, 6600), 12.0, (340, 400)),
@@ -63,11 +64,11 @@ def test_station_presets_and_explicit_names():
 
 def test_unknown_names_give_clear_errors():
     """Unknown sets, names mixed across arrays, and frequencies outside an array's band."""
-    with pytest.raises(RadioUNetError, match=r"unknown station set 'meerkat-l'.*meerkat, vla-c, vla-d, askap, mwa"):
+    with pytest.raises(RadioUNetError, match=r"unknown station set 'meerkat-l'.*meerkat, vla-b, vla-c, vla-d, askap, mwa"):
         A.station_names("meerkat-l")
     with pytest.raises(RadioUNetError, match=r"\['Tile011'\] for MeerKAT.*'M000'"):
         A.station_names(("M000", "Tile011"))
-    with pytest.raises(RadioUNetError, match=r"unknown LOFAR station.*meerkat, vla-c"):
+    with pytest.raises(RadioUNetError, match=r"unknown LOFAR station.*meerkat, vla-b, vla-c"):
         A.station_names(("ak01", "M000"))
     with pytest.raises(RadioUNetError, match="no layout table"):
         A.layout("core")
