@@ -220,6 +220,184 @@ def _frequency(wcs: WCS, header: fits.Header) -> float | None:
     return None
 
 
+def _check_file(path: str) -> None:
+    """Raise :class:`InputError` unless ``path`` is an existing, non-empty file.
+
+    Parameters
+    ----------
+    path : str
+        The file to read.
+
+    Raises
+    ------
+    radio_unet.errors.InputError
+        For a missing path, a folder or an empty file.
+    """
+    if not Path(path).exists():
+        raise InputError(path, "no such file")
+    if Path(path).is_dir():
+        raise InputError(path, "is a folder, not a FITS file")
+    if Path(path).stat().st_size == 0:
+        raise InputError(path, "empty file")
+
+
+def _open_hdu(path: str, memmap: bool) -> tuple[fits.Header, np.ndarray | None]:
+    """The header and data of the first image HDU of ``path``.
+
+    Parameters
+    ----------
+    path : str
+        A FITS file.
+    memmap : bool
+        Map the data instead of reading them.
+
+    Returns
+    -------
+    header : astropy.io.fits.Header
+        A copy of the image header.
+    raw : numpy.ndarray or None
+        The data as stored (None when the HDU holds none).
+
+    Raises
+    ------
+    radio_unet.errors.InputError
+        For a truncated or unreadable file, or one without image data.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FITSFixedWarning)
+            warnings.simplefilter("ignore", fits.verify.VerifyWarning)
+            warnings.filterwarnings("error", message=".*truncated.*")
+            with fits.open(path, memmap=memmap, lazy_load_hdus=True) as hdul:
+                hdu = _find_image_hdu(hdul, path)
+                header = hdu.header.copy()
+                raw = hdu.data if memmap else np.array(hdu.data)
+    except RadioUNetError:
+        raise
+    except (OSError, ValueError, TypeError, IndexError, EOFError, Warning) as exc:
+        text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        if "truncated" in text.lower() or isinstance(exc, EOFError):
+            raise InputError(path, f"truncated FITS file ({text})") from None
+        raise InputError(path, f"not a readable FITS image ({text})") from None
+    return header, raw
+
+
+def _check_axes(raw: np.ndarray | None, path: str) -> None:
+    """Raise :class:`InputError` unless ``raw`` is an array of 2 to 4 axes.
+
+    Parameters
+    ----------
+    raw : numpy.ndarray or None
+        The data of the image HDU.
+    path : str
+        The file, for the message.
+
+    Raises
+    ------
+    radio_unet.errors.InputError
+        For no data, or too few or too many axes.
+    """
+    if raw is None:
+        raise InputError(path, "the image HDU holds no data")
+    if raw.ndim < 2:
+        raise InputError(path, f"a {raw.ndim}-D array is not an image (need 2 to 4 axes)")
+    if raw.ndim > 4:
+        raise InputError(path, f"a {raw.ndim}-D array has too many axes (at most 4: RA, Dec, FREQ, STOKES)")
+
+
+def _full_wcs(header: fits.Header, naxis: int, path: str) -> WCS:
+    """The WCS of all ``naxis`` axes of ``header``, which must include a celestial pair.
+
+    Parameters
+    ----------
+    header : astropy.io.fits.Header
+        The image header.
+    naxis : int
+        Number of axes of the data.
+    path : str
+        The file, for the message.
+
+    Returns
+    -------
+    astropy.wcs.WCS
+
+    Raises
+    ------
+    radio_unet.errors.InputError
+        For a WCS that wcslib rejects or one without celestial axes.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FITSFixedWarning)
+        try:
+            full_wcs = WCS(header, naxis=naxis)
+        except Exception as exc:  # noqa: BLE001 - wcslib raises many kinds
+            raise InputError(path, f"invalid WCS in the header ({str(exc).splitlines()[0]})") from None
+    if not full_wcs.has_celestial or full_wcs.wcs.lng < 0 or full_wcs.wcs.lat < 0:
+        raise InputError(path, "no celestial WCS (CTYPE1/CTYPE2 should be RA---SIN/DEC--SIN, GLON/GLAT or similar)")
+    return full_wcs
+
+
+def _as_float32(data: np.ndarray, header: fits.Header, memmap: bool) -> np.ndarray:
+    """``data`` as float32 with NaN for BLANK integers (a mapped big-endian float32 array stays as it is).
+
+    Parameters
+    ----------
+    data : numpy.ndarray
+        The 2-D plane.
+    header : astropy.io.fits.Header
+        The image header (``BLANK``, ``BSCALE``, ``BZERO``).
+    memmap : bool
+        Whether ``data`` is memory-mapped.
+
+    Returns
+    -------
+    numpy.ndarray
+    """
+    if memmap and data.dtype == np.dtype(">f4"):
+        return data
+    if np.issubdtype(data.dtype, np.integer) and "BLANK" in header and "BSCALE" not in header and "BZERO" not in header:
+        blank = data == header["BLANK"]
+        data = data.astype(np.float32)
+        data[blank] = np.nan
+        return data
+    return np.asarray(data, dtype=np.float32)
+
+
+def _brightness_unit(unit: str | None, header: fits.Header, path: str) -> tuple[str | None, float]:
+    """The canonical brightness unit and the factor to it: the user's word wins, then BUNIT.
+
+    Parameters
+    ----------
+    unit : str or None
+        The unit given by the user.
+    header : astropy.io.fits.Header
+        The image header (``BUNIT``).
+    path : str
+        The file, for the message.
+
+    Returns
+    -------
+    canonical : str or None
+        None for maps that are not brightness (masks, probabilities).
+    scale : float
+        Factor that converts the data to ``canonical``.
+
+    Raises
+    ------
+    radio_unet.errors.InputError
+        For a ``unit`` or BUNIT that is not understood.
+    """
+    unit_text = unit if unit is not None else header.get("BUNIT")
+    parsed = parse_unit(unit_text)
+    if unit is not None and parsed is None:
+        raise InputError(path, f"cannot use --unit {unit!r}: use {JY_BEAM} or {JY_PIXEL}")
+    if parsed is None and str(unit_text or "").strip().lower() not in _NON_BRIGHTNESS:
+        raise InputError(
+            path, f"unknown brightness unit BUNIT={unit_text!r}; state it with --unit {JY_BEAM} or --unit {JY_PIXEL}"
+        )
+    return parsed if parsed is not None else (None, 1.0)
+
+
 def read_image(
     path: str | PathLike,
     *,
@@ -262,67 +440,18 @@ def read_image(
         beam = parse_beam(beam)
     if isinstance(plane, str) or plane is None:
         plane = parse_plane(plane)
-    if not Path(path).exists():
-        raise InputError(path, "no such file")
-    if Path(path).is_dir():
-        raise InputError(path, "is a folder, not a FITS file")
-    if Path(path).stat().st_size == 0:
-        raise InputError(path, "empty file")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", FITSFixedWarning)
-            warnings.simplefilter("ignore", fits.verify.VerifyWarning)
-            warnings.filterwarnings("error", message=".*truncated.*")
-            with fits.open(path, memmap=memmap, lazy_load_hdus=True) as hdul:
-                hdu = _find_image_hdu(hdul, path)
-                header = hdu.header.copy()
-                raw = hdu.data if memmap else np.array(hdu.data)
-    except RadioUNetError:
-        raise
-    except (OSError, ValueError, TypeError, IndexError, EOFError, Warning) as exc:
-        text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        if "truncated" in text.lower() or isinstance(exc, EOFError):
-            raise InputError(path, f"truncated FITS file ({text})") from None
-        raise InputError(path, f"not a readable FITS image ({text})") from None
-    if raw is None:
-        raise InputError(path, "the image HDU holds no data")
-    if raw.ndim < 2:
-        raise InputError(path, f"a {raw.ndim}-D array is not an image (need 2 to 4 axes)")
-    if raw.ndim > 4:
-        raise InputError(path, f"a {raw.ndim}-D array has too many axes (at most 4: RA, Dec, FREQ, STOKES)")
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", FITSFixedWarning)
-        try:
-            full_wcs = WCS(header, naxis=raw.ndim)
-        except Exception as exc:  # noqa: BLE001 - wcslib raises many kinds
-            raise InputError(path, f"invalid WCS in the header ({str(exc).splitlines()[0]})") from None
-    if not full_wcs.has_celestial or full_wcs.wcs.lng < 0 or full_wcs.wcs.lat < 0:
-        raise InputError(path, "no celestial WCS (CTYPE1/CTYPE2 should be RA---SIN/DEC--SIN, GLON/GLAT or similar)")
+    _check_file(path)
+    header, raw = _open_hdu(path, memmap)
+    _check_axes(raw, path)
+    full_wcs = _full_wcs(header, raw.ndim, path)
 
     data = _select_plane(raw, full_wcs, header, plane, path)
     if data.ndim != 2:  # pragma: no cover - _select_plane guarantees it
         raise InputError(path, f"could not reduce the data to 2-D (shape {raw.shape})")
-    if not memmap or data.dtype != np.dtype(">f4"):
-        if np.issubdtype(data.dtype, np.integer) and "BLANK" in header and "BSCALE" not in header and "BZERO" not in header:
-            blank = data == header["BLANK"]
-            data = data.astype(np.float32)
-            data[blank] = np.nan
-        else:
-            data = np.asarray(data, dtype=np.float32)
+    data = _as_float32(data, header, memmap)
     if not any_finite(data):
         raise InputError(path, "every pixel is blank (NaN)")
-
-    # Units: the user's word wins, then BUNIT.
-    unit_text = unit if unit is not None else header.get("BUNIT")
-    parsed = parse_unit(unit_text)
-    if unit is not None and parsed is None:
-        raise InputError(path, f"cannot use --unit {unit!r}: use {JY_BEAM} or {JY_PIXEL}")
-    if parsed is None and str(unit_text or "").strip().lower() not in _NON_BRIGHTNESS:
-        raise InputError(
-            path, f"unknown brightness unit BUNIT={unit_text!r}; state it with --unit {JY_BEAM} or --unit {JY_PIXEL}"
-        )
-    canonical, scale = parsed if parsed is not None else (None, 1.0)
+    canonical, scale = _brightness_unit(unit, header, path)
     if scale != 1.0:
         data = data * np.float32(scale)
 

@@ -298,6 +298,185 @@ def _write_table(table: Table, path: Path) -> Path:
     return path
 
 
+def _check_options(size: int, radius_r500: float, probabilities: str | PathLike | None) -> None:
+    """Raise on a cut-out size, radius or ``--probabilities`` folder that cannot work.
+
+    Parameters
+    ----------
+    size : int
+        Cut-out side in pixels.
+    radius_r500 : float
+        Radius of the R circle in units of R500.
+    probabilities : path or None
+        Folder of existing probability maps.
+
+    Raises
+    ------
+    RadioUNetError
+        On a non-positive size or radius.
+    InputError
+        When ``probabilities`` is not a folder.
+    """
+    if int(size) < 1:
+        raise RadioUNetError(f"--size must be a positive number of pixels, got {size}")
+    if not radius_r500 > 0:
+        raise RadioUNetError(f"--radius-r500 must be positive, got {radius_r500}")
+    if probabilities is not None and not Path(probabilities).is_dir():
+        raise InputError(probabilities, "--probabilities must be a folder of <stem>.prob.fits maps")
+
+
+def _add_target_values(items: list[dict], catalog: Table, footprints, *, size: int, radius_r500: float,
+                       fit_radius: bool, h0: float, om0: float) -> None:
+    """Add ``z`` and ``r500_mpc`` to every item (and with ``fit_radius`` a ``size`` that holds the whole circle).
+
+    Parameters
+    ----------
+    items : list of dict
+        From :func:`radio_unet.targets.cutouts.target_items`; updated in place.
+    catalog : astropy.table.Table
+        The catalogue the items index.
+    footprints : sequence
+        The image footprints (their WCS gives the pixel scale of the best image).
+    size, radius_r500, fit_radius, h0, om0 :
+        See :func:`run_targets`.
+    """
+    from astropy.wcs.utils import proj_plane_pixel_scales
+
+    scales = {fp.path: float(np.sqrt(np.prod(np.abs(proj_plane_pixel_scales(fp.wcs))))) * 3600 for fp in footprints}
+    for item in items:
+        row = catalog[item["index"]]
+        item.update(z=float(row["z"]), r500_mpc=float(row["r500_mpc"]))
+        if fit_radius:  # make the cut-out hold the whole circle (on the best image's pixel scale)
+            radius = radius_pixels(item["r500_mpc"], item["z"], pixel_scale_arcsec=scales[item["candidates"][0]],
+                                   radius_r500=radius_r500, cosmology=get_cosmology(h0, om0))
+            item["size"] = max(int(size), 2 * int(math.ceil(radius)) + 2)
+
+
+def _table_meta(catalog: Table, *, radius_r500: float, threshold: float, prob_threshold: float, model: str,
+                probabilities, h0: float, om0: float, size: int, fit_radius: bool) -> dict:
+    """The run settings recorded in the metadata of ``targets.ecsv``.
+
+    Parameters
+    ----------
+    catalog : astropy.table.Table
+        The input catalogue (its ``source`` and ``rejected`` metadata).
+    radius_r500, threshold, prob_threshold, model, probabilities, h0, om0, size, fit_radius :
+        See :func:`run_targets`.
+
+    Returns
+    -------
+    dict
+    """
+    return {"radius_r500": radius_r500, "threshold": threshold, "prob_threshold": prob_threshold,
+            "model": "probabilities from " + str(probabilities) if probabilities else str(model),
+            "cosmology": f"FlatLambdaCDM(H0={h0:g}, Om0={om0:g})", "size": int(size),
+            "catalogue": catalog.meta.get("source", ""), "fit_radius": bool(fit_radius),
+            "n_rejected_rows": len(catalog.meta.get("rejected", []))}
+
+
+def _gallery_entries(results: Sequence[dict], table: Table, threshold: float) -> list[dict]:
+    """The gallery entries of the measured targets, strongest R first.
+
+    Parameters
+    ----------
+    results : sequence of dict
+        The :class:`TargetJob` results.
+    table : astropy.table.Table
+        ``targets.ecsv`` (its ``label`` column, when there is one).
+    threshold : float
+        R threshold of ``detected``.
+
+    Returns
+    -------
+    list of dict
+        ``thumb``, ``name``, ``R``, ``detected`` and ``label`` of each target.
+    """
+    has_labels = "label" in table.colnames
+    entries = [{"thumb": r["thumb"], "name": r["name"], "R": r["R"], "detected": bool(detect([r["R"]], threshold)[0]),
+                "label": str(table["label"][r["index"]]) if has_labels else ""}
+               for r in results if r["status"] == "ok"]
+    entries.sort(key=lambda e: -e["R"] if np.isfinite(e["R"]) else np.inf)
+    return entries
+
+
+def _save_gallery_pages(out: Path, entries: list[dict], *, radius_r500: float, threshold: float) -> list[Path]:
+    """Write ``gallery.png`` (``gallery_NN.png`` when the entries fill more than one page).
+
+    Parameters
+    ----------
+    out : Path
+        Output folder.
+    entries : list of dict
+        From :func:`_gallery_entries`.
+    radius_r500, threshold : float
+        Shown in the titles.
+
+    Returns
+    -------
+    list of Path
+        The pages written.
+    """
+    from .figures import save_gallery
+
+    pages = [entries[i : i + GALLERY_PAGE] for i in range(0, len(entries), GALLERY_PAGE)]
+    written = []
+    for k, page in enumerate(pages, start=1):
+        name = "gallery.png" if len(pages) == 1 else f"gallery_{k:02d}.png"
+        title = f"{len(entries)} targets, R in {radius_r500:g} R500, threshold {threshold:g}" + (
+            f" (page {k}/{len(pages)})" if len(pages) > 1 else "")
+        written.append(save_gallery(out / name, page, title=title))
+    return written
+
+
+def _write_sweep_outputs(out: Path, table: Table, truth, sweep: Table, summary: dict, *, threshold: float,
+                         png: bool) -> dict:
+    """Write ``sweep.ecsv`` and, with ``png``, ``ratio_histogram.png`` and ``sweep.png``.
+
+    Parameters
+    ----------
+    out : Path
+        Output folder.
+    table : astropy.table.Table
+        ``targets.ecsv`` (its ``R`` column).
+    truth : masked column
+        The ``positive`` labels.
+    sweep : astropy.table.Table
+        The threshold sweep.
+    summary : dict
+        The summary (its ``best`` threshold).
+    threshold : float
+        R threshold of ``detected``.
+    png : bool
+        Write the figures.
+
+    Returns
+    -------
+    dict
+        The paths written, under ``sweep``, ``histogram`` and ``sweep_figure``.
+    """
+    from .figures import save_ratio_histograms, save_sweep_figure
+
+    paths = {"sweep": _write_table(sweep, out / "sweep.ecsv")}
+    best = summary["best"]["threshold"]
+    if png:
+        labelled = ~np.ma.getmaskarray(truth)
+        scores = np.asarray(table["R"], float)[labelled]
+        classes = np.ma.getdata(truth).astype(bool)[labelled]
+        paths["histogram"] = save_ratio_histograms(out / "ratio_histogram.png", scores, classes,
+                                                   threshold=threshold, best=best)
+        paths["sweep_figure"] = save_sweep_figure(out / "sweep.png", sweep, threshold=threshold, best=best)
+    return paths
+
+
+def _write_summary(summary: dict, path: Path) -> Path:
+    """Write ``summary`` as JSON to ``path`` (atomically) and return ``path``."""
+    from ..io import atomic_path
+
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(json_safe(summary), indent=2) + "\n")
+    return path
+
+
 def run_targets(
     catalog: Table,
     images: Sequence[str | PathLike],
@@ -345,31 +524,17 @@ def run_targets(
         None), ``failures``, ``off``, ``bad_images`` and ``paths`` (the
         files written).
     """
-    from astropy.wcs.utils import proj_plane_pixel_scales
-
     from ..parallel import run_parallel
-    from .figures import save_gallery, save_ratio_histograms, save_sweep_figure
 
-    if int(size) < 1:
-        raise RadioUNetError(f"--size must be a positive number of pixels, got {size}")
-    if not radius_r500 > 0:
-        raise RadioUNetError(f"--radius-r500 must be positive, got {radius_r500}")
-    if probabilities is not None and not Path(probabilities).is_dir():
-        raise InputError(probabilities, "--probabilities must be a folder of <stem>.prob.fits maps")
+    _check_options(size, radius_r500, probabilities)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     footprints, bad_images = read_footprints(find_images(images))
     if not footprints:
         raise RadioUNetError("none of the --images is a readable FITS image with a celestial WCS")
     items, off = target_items(catalog, footprints)
-    scales = {fp.path: float(np.sqrt(np.prod(np.abs(proj_plane_pixel_scales(fp.wcs))))) * 3600 for fp in footprints}
-    for item in items:
-        row = catalog[item["index"]]
-        item.update(z=float(row["z"]), r500_mpc=float(row["r500_mpc"]))
-        if fit_radius:  # make the cut-out hold the whole circle (on the best image's pixel scale)
-            radius = radius_pixels(item["r500_mpc"], item["z"], pixel_scale_arcsec=scales[item["candidates"][0]],
-                                   radius_r500=radius_r500, cosmology=get_cosmology(h0, om0))
-            item["size"] = max(int(size), 2 * int(math.ceil(radius)) + 2)
+    _add_target_values(items, catalog, footprints, size=size, radius_r500=radius_r500, fit_radius=fit_radius,
+                       h0=h0, om0=om0)
     job = TargetJob(out, size=size, radius_r500=radius_r500, prob_threshold=prob_threshold, threshold=threshold,
                     model=model, probabilities=probabilities, segment_options=segment_options,
                     read_options=read_options, png=png, overwrite=overwrite, h0=h0, om0=om0)
@@ -377,49 +542,24 @@ def run_targets(
     results.sort(key=lambda r: r["index"])
 
     table = results_table(catalog, results, off=off, failures=failures, threshold=threshold)
-    table.meta.update({"radius_r500": radius_r500, "threshold": threshold, "prob_threshold": prob_threshold,
-                       "model": "probabilities from " + str(probabilities) if probabilities else str(model),
-                       "cosmology": f"FlatLambdaCDM(H0={h0:g}, Om0={om0:g})", "size": int(size),
-                       "catalogue": catalog.meta.get("source", ""), "fit_radius": bool(fit_radius),
-                       "n_rejected_rows": len(catalog.meta.get("rejected", []))})
+    table.meta.update(_table_meta(catalog, radius_r500=radius_r500, threshold=threshold,
+                                  prob_threshold=prob_threshold, model=model, probabilities=probabilities,
+                                  h0=h0, om0=om0, size=size, fit_radius=fit_radius))
     paths = {"table": _write_table(table, out / "targets.ecsv")}
     rejected = catalog.meta.get("rejected", [])
     if rejected:
         paths["rejected"] = write_rejected(out, catalog)
-
-    # Gallery: strongest R first.
-    measured = [r for r in results if r["status"] == "ok"]
-    has_labels = "label" in table.colnames
-    entries = [{"thumb": r["thumb"], "name": r["name"], "R": r["R"], "detected": bool(detect([r["R"]], threshold)[0]),
-                "label": str(table["label"][r["index"]]) if has_labels else ""} for r in measured]
-    entries.sort(key=lambda e: -e["R"] if np.isfinite(e["R"]) else np.inf)
+    entries = _gallery_entries(results, table, threshold)
     if png and entries:
-        pages = [entries[i : i + GALLERY_PAGE] for i in range(0, len(entries), GALLERY_PAGE)]
-        for k, page in enumerate(pages, start=1):
-            name = "gallery.png" if len(pages) == 1 else f"gallery_{k:02d}.png"
-            title = f"{len(entries)} targets, R in {radius_r500:g} R500, threshold {threshold:g}" + (
-                f" (page {k}/{len(pages)})" if len(pages) > 1 else "")
-            paths.setdefault("gallery", []).append(save_gallery(out / name, page, title=title))
+        paths["gallery"] = _save_gallery_pages(out, entries, radius_r500=radius_r500, threshold=threshold)
 
-    truth = table["positive"] if has_labels else None
+    truth = table["positive"] if "label" in table.colnames else None
     summary, sweep = summarize_detection(np.asarray(table["R"], float), truth, threshold=threshold)
     summary.update(n_catalogue_rows=int(catalog.meta.get("n_input", len(catalog))),
                    n_rejected_rows=len(rejected), n_off_images=len(off) + sum(r["status"] != "ok" for r in results),
                    n_failed=len(failures), radius_r500=radius_r500, prob_threshold=prob_threshold)
     if sweep is not None:
-        paths["sweep"] = _write_table(sweep, out / "sweep.ecsv")
-        best = summary["best"]["threshold"]
-        if png:
-            labelled = ~np.ma.getmaskarray(truth)
-            scores = np.asarray(table["R"], float)[labelled]
-            classes = np.ma.getdata(truth).astype(bool)[labelled]
-            paths["histogram"] = save_ratio_histograms(out / "ratio_histogram.png", scores, classes,
-                                                       threshold=threshold, best=best)
-            paths["sweep_figure"] = save_sweep_figure(out / "sweep.png", sweep, threshold=threshold, best=best)
-    from ..io import atomic_path
-
-    with atomic_path(out / "summary.json") as tmp:
-        tmp.write_text(json.dumps(json_safe(summary), indent=2) + "\n")
-    paths["summary"] = out / "summary.json"
+        paths.update(_write_sweep_outputs(out, table, truth, sweep, summary, threshold=threshold, png=png))
+    paths["summary"] = _write_summary(summary, out / "summary.json")
     return {"table": table, "summary": summary, "sweep": sweep, "failures": failures, "off": off,
             "bad_images": bad_images, "paths": paths}

@@ -168,34 +168,30 @@ def _state_dict_from_checkpoint(path: str | Path) -> dict[str, torch.Tensor]:
     return {k[len("model.") :]: v for k, v in ckpt["state_dict"].items() if k.startswith("model.")}
 
 
-def train(config: TrainConfig) -> TrainResult:
-    """Train a Radio U-Net as configured, save checkpoints, metrics and the model.
+def _prepare_out(config: TrainConfig, out: Path, ckpt_dir: Path) -> tuple[TrainConfig, str | None]:
+    """Resolve the checkpoint to resume from, clear or refuse a previous run and create the output folder.
 
     Parameters
     ----------
     config : TrainConfig
-        The run (see :class:`TrainConfig`; ``config.data.root`` is required).
+        The run.
+    out : Path
+        Output folder.
+    ckpt_dir : Path
+        ``out / "checkpoints"``.
 
     Returns
     -------
-    TrainResult
+    config : TrainConfig
+        ``config``, with ``data.cache_dir`` in ``out`` for an ``npy`` cache without one.
+    resume : str or None
+        The checkpoint to resume from.
 
     Raises
     ------
     radio_unet.errors.RadioUNetError
-        For problems the user can fix (data, options, an occupied output folder).
+        When ``out`` holds a previous run and neither resuming nor overwriting was asked for.
     """
-    import lightning.pytorch as pl
-    from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
-
-    from ..data.dataset import RadioDataModule
-
-    _SessionTimer = _session_timer_class()
-    t0 = time.perf_counter()
-    if not config.data.root:
-        raise RadioUNetError("no data set folder: set data.root (--data DIR)")
-    out = Path(config.out)
-    ckpt_dir = out / "checkpoints"
     resume = _resolve_resume(config, ckpt_dir)
     if resume is None and config.resume != "auto" and (ckpt_dir / "last.ckpt").exists():
         if not config.overwrite:
@@ -208,35 +204,64 @@ def train(config: TrainConfig) -> TrainResult:
     out.mkdir(parents=True, exist_ok=True)
     if config.data.cache == "npy" and not config.data.cache_dir:
         config = replace(config, data=replace(config.data, cache_dir=str(out / "tile_cache")))
+    return config, resume
 
-    if config.threads:
-        torch.set_num_threads(int(config.threads))
-    pl.seed_everything(config.seed, workers=True, verbose=False)
-    config.check_classes()
-    dm = RadioDataModule(config.data, batch_size=config.batch_size, num_workers=config.num_workers, seed=config.seed, progress=config.progress)
-    dm.setup("fit")
-    summary = dm.summary()
-    model_cfg = config.model_config()
 
+def _class_weights(config: TrainConfig, n_classes: int, dm, summary: dict) -> Any:
+    """The loss class weights: ``config.class_weights``, computed from the training tiles when ``"balanced"``.
+
+    Parameters
+    ----------
+    config : TrainConfig
+        The run.
+    n_classes : int
+        Number of output classes of the model.
+    dm : RadioDataModule
+        The set-up data module.
+    summary : dict
+        ``dm.summary()``.
+
+    Returns
+    -------
+    Any
+        The weights as :class:`RadioUNetModule` takes them.
+    """
     weights: Any = config.class_weights
     if weights == "balanced":
-        if model_cfg.n_classes == 2:
+        if n_classes == 2:
             weights = balanced_class_weights(summary["foreground_fraction"])
         else:
-            weights = multiclass_weights(label_frequencies(dm.datasets["train"], model_cfg.n_classes))
-    module = RadioUNetModule(
-        model_cfg.to_dict(),
-        lr=config.lr,
-        optimizer=config.optimizer,
-        loss=config.loss,
-        class_weights=weights,
-        seed=config.seed,
-        channels_last=config.channels_last,
-    )
-    finetuned_from = start_from_parent(module.model, config.init_model, config.trainable_layers) if config.init_model else None
+            weights = multiclass_weights(label_frequencies(dm.datasets["train"], n_classes))
+    return weights
 
-    has_val = summary["val_tiles"] > 0
-    monitor, mode = ("val_iou", "max") if has_val else ("train_loss_epoch", "min")
+
+def _callbacks(config: TrainConfig, out: Path, ckpt_dir: Path, *, monitor: str, mode: str, has_val: bool) -> tuple:
+    """The Lightning callbacks of a run.
+
+    Parameters
+    ----------
+    config : TrainConfig
+        The run (``max_time``, ``patience``).
+    out : Path
+        Output folder (``metrics.csv``).
+    ckpt_dir : Path
+        Checkpoint folder.
+    monitor, mode : str
+        Quantity and direction of the best checkpoint.
+    has_val : bool
+        Whether there are validation tiles (early stopping needs them).
+
+    Returns
+    -------
+    callbacks : list
+        Every callback, in order.
+    checkpoint : ModelCheckpoint
+        The best-epoch checkpoint.
+    metrics_cb : EpochMetricsCSV
+        The per-epoch metrics writer.
+    """
+    from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
+
     checkpoint = ModelCheckpoint(
         dirpath=str(ckpt_dir),
         filename="best-epoch{epoch:03d}",
@@ -255,10 +280,30 @@ def train(config: TrainConfig) -> TrainResult:
     callbacks: list = [BatchNormRecalibration(16), checkpoint, last_checkpoint, metrics_cb]
     if config.max_time:
         # checked at epoch ends only, so that the run stops with a complete last.ckpt
-        callbacks.append(_SessionTimer(duration=config.max_time, interval="epoch"))
+        callbacks.append(_session_timer_class()(duration=config.max_time, interval="epoch"))
     if config.patience is not None and has_val:
         callbacks.append(EarlyStopping(monitor="val_iou", mode="max", patience=int(config.patience)))
+    return callbacks, checkpoint, metrics_cb
 
+
+def _trainer_kwargs(config: TrainConfig, out: Path, callbacks: list, *, has_val: bool) -> dict[str, Any]:
+    """The keyword arguments of ``lightning.pytorch.Trainer`` for a run.
+
+    Parameters
+    ----------
+    config : TrainConfig
+        The run.
+    out : Path
+        Output folder (logs).
+    callbacks : list
+        From :func:`_callbacks`.
+    has_val : bool
+        Whether there are validation tiles (validation is switched off without them).
+
+    Returns
+    -------
+    dict
+    """
     trainer_kwargs: dict[str, Any] = dict(
         max_epochs=int(config.epochs),
         accelerator=config.accelerator,
@@ -284,28 +329,50 @@ def train(config: TrainConfig) -> TrainResult:
         trainer_kwargs["num_sanity_val_steps"] = 0
     elif config.limit_val_batches is not None:
         trainer_kwargs["limit_val_batches"] = config.limit_val_batches
-    trainer = pl.Trainer(**trainer_kwargs)
-    if trainer.is_global_zero:
-        config.to_yaml(out / "config.yaml")
+    return trainer_kwargs
 
+
+def _fit(trainer, module: RadioUNetModule, dm, *, resume: str | None, finetuned: bool) -> None:
+    """``trainer.fit`` with the known harmless warnings silenced.
+
+    Parameters
+    ----------
+    trainer : lightning.pytorch.Trainer
+        The trainer.
+    module : RadioUNetModule
+        The model to train.
+    dm : RadioDataModule
+        The data.
+    resume : str or None
+        Checkpoint to resume from.
+    finetuned : bool
+        Whether the model starts from a parent (its frozen batch norm stays in eval mode).
+    """
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*LeafSpec.*")  # lightning 2.6 + torch 2.13 internals
         warnings.filterwarnings("ignore", message=".*smaller than the logging interval.*")
         warnings.filterwarnings("ignore", message=".*Checkpoint directory .* exists and is not empty.*")
-        if finetuned_from:  # frozen batch norm stays in eval mode on purpose
+        if finetuned:  # frozen batch norm stays in eval mode on purpose
             warnings.filterwarnings("ignore", message=".*module\\(s\\) in eval mode.*")
         trainer.fit(module, datamodule=dm, ckpt_path=resume, weights_only=True)
-    fit_time = time.perf_counter() - t0
 
-    rows = metrics_cb.rows
-    epochs_done = int(trainer.current_epoch)
-    best_path = Path(checkpoint.best_model_path) if checkpoint.best_model_path else None
-    last_path = ckpt_dir / "last.ckpt" if (ckpt_dir / "last.ckpt").exists() else None
-    weights_from = f"last (epoch {epochs_done - 1})"
-    if config.export == "best" and best_path is not None and best_path.exists():
-        module.model.load_state_dict(_state_dict_from_checkpoint(best_path))
-        weights_from = f"best {monitor} ({best_path.name})"
 
+def _final_metrics(rows: list[dict], checkpoint, monitor: str) -> dict[str, Any]:
+    """The last epoch's losses and IoUs (``final_*``, NaN when missing) and the best monitored score.
+
+    Parameters
+    ----------
+    rows : list of dict
+        The rows of ``metrics.csv``.
+    checkpoint : ModelCheckpoint
+        The best-epoch checkpoint callback.
+    monitor : str
+        The quantity it monitors.
+
+    Returns
+    -------
+    dict
+    """
     metrics: dict[str, Any] = {}
     if rows:
         last = rows[-1]
@@ -318,30 +385,54 @@ def train(config: TrainConfig) -> TrainResult:
             metrics[f"final_{key}"] = value
     if checkpoint.best_model_score is not None:
         metrics[f"best_{monitor}"] = float(checkpoint.best_model_score)
-    if config.test and summary["test_tiles"] > 0:
-        module.epoch_results = {}
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=".*LeafSpec.*")
-            trainer.test(module, datamodule=dm, verbose=False)
-        metrics.update({k: v for k, v in module.epoch_results.items() if k.startswith("test_") and k != "test_epoch"})
+    return metrics
 
-    wall = time.perf_counter() - t0
-    result = TrainResult(
-        out=out,
-        model_path=None,
-        card_path=None,
-        metrics_path=out / "metrics.csv",
-        best_checkpoint=best_path,
-        last_checkpoint=last_path,
-        metrics=metrics,
-        epochs_completed=epochs_done,
-        wall_time_s=wall,
-    )
-    if not trainer.is_global_zero:
-        return result
 
+def _test_metrics(trainer, module: RadioUNetModule, dm) -> dict[str, Any]:
+    """Run the test set and return its ``test_*`` metrics.
+
+    Parameters
+    ----------
+    trainer : lightning.pytorch.Trainer
+        The trainer.
+    module : RadioUNetModule
+        The trained model.
+    dm : RadioDataModule
+        The data.
+
+    Returns
+    -------
+    dict
+    """
+    module.epoch_results = {}
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*LeafSpec.*")
+        trainer.test(module, datamodule=dm, verbose=False)
+    return {k: v for k, v in module.epoch_results.items() if k.startswith("test_") and k != "test_epoch"}
+
+
+def _model_card(config: TrainConfig, model_cfg, summary: dict, metrics: dict, training: dict) -> ModelCard:
+    """The model card of a trained model.
+
+    Parameters
+    ----------
+    config : TrainConfig
+        The run.
+    model_cfg : model configuration
+        From ``config.model_config()``.
+    summary : dict
+        The data set summary.
+    metrics : dict
+        The final metrics.
+    training : dict
+        How the model was trained (see :func:`train`).
+
+    Returns
+    -------
+    ModelCard
+    """
     norm = config.data.normalization()
-    card = ModelCard(
+    return ModelCard(
         architecture=model_cfg,
         normalization=norm.to_dict(),
         classes=default_classes(model_cfg.n_classes),
@@ -358,29 +449,142 @@ def train(config: TrainConfig) -> TrainResult:
         seed=int(config.seed),
         command=config.command or "radio_unet.train.train(TrainConfig(...)) (see config.yaml)",
         metrics=metrics,
-        training={
-            "epochs_requested": int(config.epochs),
-            "epochs_completed": epochs_done,
-            "weights_from": weights_from,
-            "batch_size": int(config.batch_size),
-            "lr": float(config.lr),
-            "optimizer": config.optimizer,
-            "loss": config.loss,
-            "class_weights": weights,
-            "precision": config.precision,
-            "accelerator": type(trainer.accelerator).__name__,
-            "world_size": int(trainer.world_size),
-            "num_nodes": int(config.num_nodes),
-            "deterministic": config.deterministic,
-            "threads": torch.get_num_threads(),
-            "resumed_from": resume,
-            "finetuned_from": finetuned_from,
-            "fit_time_s": round(fit_time, 3),
-            "wall_time_s": round(wall, 3),
-            "trained_time_s": float(rows[-1]["elapsed_s"]) if rows and rows[-1].get("elapsed_s") not in (None, "") else None,
-            "config": config.to_dict(),
-        },
+        training=training,
     )
+
+
+def _training_record(config: TrainConfig, trainer, rows: list[dict], **values: Any) -> dict[str, Any]:
+    """The ``training`` section of the model card.
+
+    Parameters
+    ----------
+    config : TrainConfig
+        The run.
+    trainer : lightning.pytorch.Trainer
+        The trainer (accelerator, world size).
+    rows : list of dict
+        The rows of ``metrics.csv`` (the trained time of the last epoch).
+    **values
+        ``epochs_completed``, ``weights_from``, ``class_weights``, ``resumed_from``, ``finetuned_from``,
+        ``fit_time_s`` and ``wall_time_s``.
+
+    Returns
+    -------
+    dict
+    """
+    return {
+        "epochs_requested": int(config.epochs),
+        "epochs_completed": values["epochs_completed"],
+        "weights_from": values["weights_from"],
+        "batch_size": int(config.batch_size),
+        "lr": float(config.lr),
+        "optimizer": config.optimizer,
+        "loss": config.loss,
+        "class_weights": values["class_weights"],
+        "precision": config.precision,
+        "accelerator": type(trainer.accelerator).__name__,
+        "world_size": int(trainer.world_size),
+        "num_nodes": int(config.num_nodes),
+        "deterministic": config.deterministic,
+        "threads": torch.get_num_threads(),
+        "resumed_from": values["resumed_from"],
+        "finetuned_from": values["finetuned_from"],
+        "fit_time_s": round(values["fit_time_s"], 3),
+        "wall_time_s": round(values["wall_time_s"], 3),
+        "trained_time_s": float(rows[-1]["elapsed_s"]) if rows and rows[-1].get("elapsed_s") not in (None, "") else None,
+        "config": config.to_dict(),
+    }
+
+
+def train(config: TrainConfig) -> TrainResult:
+    """Train a Radio U-Net as configured, save checkpoints, metrics and the model.
+
+    Parameters
+    ----------
+    config : TrainConfig
+        The run (see :class:`TrainConfig`; ``config.data.root`` is required).
+
+    Returns
+    -------
+    TrainResult
+
+    Raises
+    ------
+    radio_unet.errors.RadioUNetError
+        For problems the user can fix (data, options, an occupied output folder).
+    """
+    import lightning.pytorch as pl
+
+    from ..data.dataset import RadioDataModule
+
+    t0 = time.perf_counter()
+    if not config.data.root:
+        raise RadioUNetError("no data set folder: set data.root (--data DIR)")
+    out = Path(config.out)
+    ckpt_dir = out / "checkpoints"
+    config, resume = _prepare_out(config, out, ckpt_dir)
+
+    if config.threads:
+        torch.set_num_threads(int(config.threads))
+    pl.seed_everything(config.seed, workers=True, verbose=False)
+    config.check_classes()
+    dm = RadioDataModule(config.data, batch_size=config.batch_size, num_workers=config.num_workers, seed=config.seed, progress=config.progress)
+    dm.setup("fit")
+    summary = dm.summary()
+    model_cfg = config.model_config()
+    weights = _class_weights(config, model_cfg.n_classes, dm, summary)
+    module = RadioUNetModule(
+        model_cfg.to_dict(),
+        lr=config.lr,
+        optimizer=config.optimizer,
+        loss=config.loss,
+        class_weights=weights,
+        seed=config.seed,
+        channels_last=config.channels_last,
+    )
+    finetuned_from = start_from_parent(module.model, config.init_model, config.trainable_layers) if config.init_model else None
+
+    has_val = summary["val_tiles"] > 0
+    monitor, mode = ("val_iou", "max") if has_val else ("train_loss_epoch", "min")
+    callbacks, checkpoint, metrics_cb = _callbacks(config, out, ckpt_dir, monitor=monitor, mode=mode, has_val=has_val)
+    trainer = pl.Trainer(**_trainer_kwargs(config, out, callbacks, has_val=has_val))
+    if trainer.is_global_zero:
+        config.to_yaml(out / "config.yaml")
+    _fit(trainer, module, dm, resume=resume, finetuned=bool(finetuned_from))
+    fit_time = time.perf_counter() - t0
+
+    rows = metrics_cb.rows
+    epochs_done = int(trainer.current_epoch)
+    best_path = Path(checkpoint.best_model_path) if checkpoint.best_model_path else None
+    last_path = ckpt_dir / "last.ckpt" if (ckpt_dir / "last.ckpt").exists() else None
+    weights_from = f"last (epoch {epochs_done - 1})"
+    if config.export == "best" and best_path is not None and best_path.exists():
+        module.model.load_state_dict(_state_dict_from_checkpoint(best_path))
+        weights_from = f"best {monitor} ({best_path.name})"
+
+    metrics = _final_metrics(rows, checkpoint, monitor)
+    if config.test and summary["test_tiles"] > 0:
+        metrics.update(_test_metrics(trainer, module, dm))
+
+    wall = time.perf_counter() - t0
+    result = TrainResult(
+        out=out,
+        model_path=None,
+        card_path=None,
+        metrics_path=out / "metrics.csv",
+        best_checkpoint=best_path,
+        last_checkpoint=last_path,
+        metrics=metrics,
+        epochs_completed=epochs_done,
+        wall_time_s=wall,
+    )
+    if not trainer.is_global_zero:
+        return result
+
+    training = _training_record(config, trainer, rows, epochs_completed=epochs_done, weights_from=weights_from,
+                                class_weights=weights, resumed_from=resume, finetuned_from=finetuned_from,
+                                fit_time_s=fit_time, wall_time_s=wall)
+    card = _model_card(config, model_cfg, summary, metrics, training)
     model_path = out / "model.safetensors"
     card = save_model(model_path, module.model, card)
     result.model_path, result.card_path, result.card = model_path, out / "model.json", card
