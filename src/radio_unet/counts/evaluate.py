@@ -161,48 +161,50 @@ def _plot(path, results, s_mid, ranks):
     plt.close(fig)
 
 
-def evaluate_dataset(data: str | PathLike, out: str | PathLike, *, model=None, limit: int = 300, pd_limit: int = 150,
-                     n_samples: int = 1000, seed: int = 0, progress=None) -> str:
-    """Score every method on a held-out data set; write ``evaluate.md``, ``per_field.ecsv`` and ``evaluate.png``.
+def _talk_estimate(cm, fields: np.ndarray, extra: np.ndarray) -> dict:
+    """Intervals of the talk's CNN regression from its validation residuals.
+
+    Parameters
+    ----------
+    cm : CountsModel
+        The loaded model, with a talk CNN and its residual quantiles.
+    fields : numpy.ndarray
+        Field images of the data set.
+    extra : numpy.ndarray
+        Extra inputs (histogram, then the talk's inputs from column ``N_HIST``).
 
     Returns
     -------
-    str
-        The markdown table with the goal lines (also printed by the CLI).
+    dict
+        :data:`_KEYS` arrays ``(n, K)``.
     """
-    from astropy.table import Table
+    pred = cm.talk_predict(fields.astype(np.float32), extra[:, N_HIST:])
+    r = cm.card.talk_residuals
+    return {"med": pred, "lo68": pred + np.asarray(r["0.16"]), "hi68": pred + np.asarray(r["0.84"]),
+            "lo95": pred + np.asarray(r["0.025"]), "hi95": pred + np.asarray(r["0.975"])}
 
-    from .train import dataset_inputs
 
-    say = progress or (lambda s: None)
-    t0 = time.perf_counter()
-    out = Path(out)
-    ds = load_dataset(data, limit=limit)
-    cm = load_counts_model(model)
-    if cm.card.preset["name"] != ds.preset.name:
-        raise RadioUNetError(f"{data}: fields of preset {ds.preset.name} but the model was trained on "
-                             f"{cm.card.preset['name']}; evaluate it on fields of its own preset")
+def _baseline_estimates(ds, n_pd: int, seed: int) -> tuple[dict, dict]:
+    """P(D) fit on the first ``n_pd`` fields and catalogue counts on all of them.
+
+    Parameters
+    ----------
+    ds : CountsDataset
+        The held-out data set.
+    n_pd : int
+        Number of fields (from the first) to fit with P(D).
+    seed : int
+        Seed of the P(D) fits (combined with the field index).
+
+    Returns
+    -------
+    pd_est, cat_est : dict
+        :data:`_KEYS` arrays ``(n, K)``; NaN where there is no estimate.
+    """
     p = ds.preset
-    y = ds.y
-    s_mid = p.s_mid
-    sigma_true = ds.meta["noise_jy_beam"]
-    mask = s_mid[None, :] >= 0.2 * sigma_true[:, None]
-    tiles, extra, fields = dataset_inputs(ds)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        samples = cm.sample(tiles.astype(np.float32), extra, n_samples, seed=seed)
-    est = {"npe": quantiles_from_samples(samples)}
-    say(f"npe: {len(ds)} fields in {time.perf_counter() - t0:.0f} s")
-    if cm.talk is not None and cm.card.talk_residuals:
-        pred = cm.talk_predict(fields.astype(np.float32), extra[:, N_HIST:])
-        r = cm.card.talk_residuals
-        est["talk-cnn"] = {"med": pred, "lo68": pred + np.asarray(r["0.16"]), "hi68": pred + np.asarray(r["0.84"]),
-                           "lo95": pred + np.asarray(r["0.025"]), "hi95": pred + np.asarray(r["0.975"])}
-    t1 = time.perf_counter()
     w = np.asarray(p.knot_halfwidth)
-    n_pd = min(pd_limit, len(ds))
-    pd_est = {q: np.full(y.shape, np.nan) for q in _KEYS}
-    cat_est = {q: np.full(y.shape, np.nan) for q in _KEYS}
+    pd_est = {q: np.full(ds.y.shape, np.nan) for q in _KEYS}
+    cat_est = {q: np.full(ds.y.shape, np.nan) for q in _KEYS}
     m = ds.meta
     for i in range(len(ds)):
         noise = float(m["noise_stated"][i])
@@ -219,21 +221,116 @@ def evaluate_dataset(data: str | PathLike, out: str | PathLike, *, model=None, l
                              reference=p.reference)
         for q in _KEYS:
             cat_est[q][i] = c["y"][q]
-    est["pd"], est["catalogue"] = pd_est, cat_est
-    say(f"P(D) on {n_pd} fields and catalogue on {len(ds)} in {time.perf_counter() - t1:.0f} s")
+    return pd_est, cat_est
 
+
+def _width_ratio(a: list, b: list) -> list:
+    """Bin-by-bin ``a / b``, NaN where ``b`` is not a positive finite number."""
+    return [x / y if y and np.isfinite(y) and y > 0 else float("nan") for x, y in zip(a, b)]
+
+
+def _score_methods(est: dict, y: np.ndarray, mask: np.ndarray, n_pd: int) -> dict:
+    """:func:`method_metrics` of every method, with its widths relative to P(D)'s on the P(D) fields.
+
+    Parameters
+    ----------
+    est : dict
+        Estimates per method name (``est["pd"]`` included).
+    y : numpy.ndarray
+        ``(n, K)`` truth.
+    mask : numpy.ndarray
+        ``(n, K)`` fields and bins to score.
+    n_pd : int
+        The first ``n_pd`` fields have a P(D) fit.
+
+    Returns
+    -------
+    dict
+        Metrics per method name, with ``w68_vs_pd`` and ``w95_vs_pd`` added.
+    """
     results = {}
     for name, e in est.items():
         results[name] = method_metrics(e, y, mask)
-    pd_fields = np.zeros(len(ds), bool)
+    pd_fields = np.zeros(len(y), bool)
     pd_fields[:n_pd] = True
-    pd_m = method_metrics(pd_est, y, mask & pd_fields[:, None])
+    pd_m = method_metrics(est["pd"], y, mask & pd_fields[:, None])
     for name, e in est.items():
         same = method_metrics(e, y, mask & pd_fields[:, None])
-        results[name]["w68_vs_pd"] = [a / b if b and np.isfinite(b) and b > 0 else float("nan")
-                                      for a, b in zip(same["w68"], pd_m["w68"])]
-        results[name]["w95_vs_pd"] = [a / b if b and np.isfinite(b) and b > 0 else float("nan")
-                                      for a, b in zip(same["w95"], pd_m["w95"])]
+        results[name]["w68_vs_pd"] = _width_ratio(same["w68"], pd_m["w68"])
+        results[name]["w95_vs_pd"] = _width_ratio(same["w95"], pd_m["w95"])
+    return results
+
+
+def _per_field_table(ds, est: dict, ranks: np.ndarray, data, model):
+    """The ``per_field.ecsv`` table: truth, noise, every method's estimates and the SBC ranks.
+
+    Parameters
+    ----------
+    ds : CountsDataset
+        The held-out data set.
+    est : dict
+        Estimates per method name.
+    ranks : numpy.ndarray
+        ``(n, K)`` SBC ranks of the posterior estimator.
+    data, model
+        Data set and model names, for the table's metadata.
+
+    Returns
+    -------
+    astropy.table.Table
+    """
+    from astropy.table import Table
+
+    rows = Table()
+    rows["index"] = ds.meta["index"]
+    rows["noise_true"] = ds.meta["noise_jy_beam"]
+    rows["noise_stated"] = ds.meta["noise_stated"]
+    rows["y_true"] = ds.y
+    for name, e in est.items():
+        for q in _KEYS:
+            rows[f"{name}_{q}"] = e[q]
+    rows["npe_sbc_rank"] = ranks
+    rows.meta = {"data": str(data), "model": str(model or "counts-lotss-6as"), "log_edges": list(ds.preset.log_edges),
+                 "note": "y = log10(S_mid^2.5 <dN/dS> / (Jy^1.5 sr^-1)) per bin"}
+    return rows
+
+
+def evaluate_dataset(data: str | PathLike, out: str | PathLike, *, model=None, limit: int = 300, pd_limit: int = 150,
+                     n_samples: int = 1000, seed: int = 0, progress=None) -> str:
+    """Score every method on a held-out data set; write ``evaluate.md``, ``per_field.ecsv`` and ``evaluate.png``.
+
+    Returns
+    -------
+    str
+        The markdown table with the goal lines (also printed by the CLI).
+    """
+    from .train import dataset_inputs
+
+    say = progress or (lambda s: None)
+    t0 = time.perf_counter()
+    out = Path(out)
+    ds = load_dataset(data, limit=limit)
+    cm = load_counts_model(model)
+    if cm.card.preset["name"] != ds.preset.name:
+        raise RadioUNetError(f"{data}: fields of preset {ds.preset.name} but the model was trained on "
+                             f"{cm.card.preset['name']}; evaluate it on fields of its own preset")
+    y = ds.y
+    s_mid = ds.preset.s_mid
+    mask = s_mid[None, :] >= 0.2 * ds.meta["noise_jy_beam"][:, None]
+    tiles, extra, fields = dataset_inputs(ds)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        samples = cm.sample(tiles.astype(np.float32), extra, n_samples, seed=seed)
+    est = {"npe": quantiles_from_samples(samples)}
+    say(f"npe: {len(ds)} fields in {time.perf_counter() - t0:.0f} s")
+    if cm.talk is not None and cm.card.talk_residuals:
+        est["talk-cnn"] = _talk_estimate(cm, fields, extra)
+    t1 = time.perf_counter()
+    n_pd = min(pd_limit, len(ds))
+    est["pd"], est["catalogue"] = _baseline_estimates(ds, n_pd, seed)
+    say(f"P(D) on {n_pd} fields and catalogue on {len(ds)} in {time.perf_counter() - t1:.0f} s")
+
+    results = _score_methods(est, y, mask, n_pd)
     ranks = sbc_ranks(samples, y)
     ranks_masked = np.where(mask, ranks, np.nan)
     sbc = [_ks_uniform(ranks_masked[:, j]) for j in range(y.shape[1])]
@@ -247,17 +344,7 @@ def evaluate_dataset(data: str | PathLike, out: str | PathLike, *, model=None, l
     out.mkdir(parents=True, exist_ok=True)
     with atomic_path(out / "evaluate.md") as tmp:
         tmp.write_text(text + "\n")
-    rows = Table()
-    rows["index"] = ds.meta["index"]
-    rows["noise_true"] = sigma_true
-    rows["noise_stated"] = ds.meta["noise_stated"]
-    rows["y_true"] = y
-    for name, e in est.items():
-        for q in _KEYS:
-            rows[f"{name}_{q}"] = e[q]
-    rows["npe_sbc_rank"] = ranks
-    rows.meta = {"data": str(data), "model": str(model or "counts-lotss-6as"), "log_edges": list(p.log_edges),
-                 "note": "y = log10(S_mid^2.5 <dN/dS> / (Jy^1.5 sr^-1)) per bin"}
+    rows = _per_field_table(ds, est, ranks, data, model)
     with atomic_path(out / "per_field.ecsv") as tmp:
         rows.write(tmp, format="ascii.ecsv")
     import json

@@ -117,6 +117,127 @@ def interval_metrics(samples: np.ndarray, y: np.ndarray) -> dict:
             "coverage68_mean": float(c68.mean()), "coverage95_mean": float(c95.mean())}
 
 
+def _train_embedding(tiles, extra, ys, a_idx, c_idx, k, *, width, hidden, epochs, batch_size, lr, cap, seed, say):
+    """Train the tile-set embedding on fields A with early stopping on fields C.
+
+    Parameters
+    ----------
+    tiles, extra : numpy.ndarray
+        Inputs of :func:`dataset_inputs`.
+    ys : torch.Tensor
+        Standardised targets ``(n, k)``.
+    a_idx, c_idx : numpy.ndarray
+        Training and validation fields.
+    k : int
+        Number of bins.
+    width, hidden, epochs, batch_size, lr, cap, seed, say
+        Network sizes and the arguments of :func:`_fit` (``cap`` in seconds).
+
+    Returns
+    -------
+    (TileSetEmbedding, list)
+        The trained embedding and its history.
+    """
+    import torch
+
+    from .networks import TileSetEmbedding
+
+    torch.manual_seed(seed)  # the initial weights: the same seed gives the same model
+    embed = TileSetEmbedding(N_HIST, N_CONTEXT, k, width=width, hidden=hidden)
+    embed.in_mean.copy_(torch.as_tensor(extra[a_idx].mean(0)))
+    embed.in_std.copy_(torch.as_tensor(extra[a_idx].std(0) + 1e-3))
+
+    def batch_tiles(idx, rng=None):
+        t = torch.as_tensor(tiles[idx].astype(np.float32))
+        return _augment(t, rng) if rng is not None else t
+
+    def embed_loss(rows, rng):
+        idx = a_idx[rows]
+        return embed.gaussian_nll(embed(batch_tiles(idx, rng), torch.as_tensor(extra[idx])), ys[idx])
+
+    def embed_val():
+        out = [embed.gaussian_nll(embed(batch_tiles(c_idx[i:i + 128]), torch.as_tensor(extra[c_idx[i:i + 128]])),
+                                  ys[c_idx[i:i + 128]]) * len(c_idx[i:i + 128]) for i in range(0, len(c_idx), 128)]
+        return sum(out) / len(c_idx)
+
+    return _fit(embed, embed_loss, len(a_idx), embed_val, epochs=epochs, batch_size=batch_size, lr=lr,
+                max_seconds=cap, seed=seed, progress=say, name="embedding")
+
+
+def _train_talk(fields, extra, y, edges, a_idx, c_idx, k, *, epochs, batch_size, lr, cap, seed, say):
+    """Train the talk's CNN (MSE on counts relative to their mean over fields A).
+
+    Parameters
+    ----------
+    fields, extra : numpy.ndarray
+        Inputs of :func:`dataset_inputs`.
+    y : numpy.ndarray
+        Targets ``(n, k)``.
+    edges : numpy.ndarray
+        Bin edges of the preset.
+    a_idx, c_idx : numpy.ndarray
+        Training and validation fields.
+    k : int
+        Number of bins.
+    epochs, batch_size, lr, cap, seed, say
+        Arguments of :func:`_fit` (``cap`` in seconds).
+
+    Returns
+    -------
+    (TalkCNN, numpy.ndarray, list)
+        The trained CNN, its count scale and its history.
+    """
+    import torch
+
+    from .families import targets_to_dnds
+    from .networks import TalkCNN
+
+    dnds = targets_to_dnds(y, edges)
+    talk_scale = dnds[a_idx].mean(0)
+    target = torch.as_tensor((dnds / talk_scale).astype(np.float32))
+    ctx = extra[:, N_HIST:]
+    torch.manual_seed(seed)  # the initial weights: the same seed gives the same model
+    talk = TalkCNN(N_CONTEXT, k)
+    talk.ctx_mean.copy_(torch.as_tensor(ctx[a_idx].mean(0)))
+    talk.ctx_std.copy_(torch.as_tensor(ctx[a_idx].std(0) + 1e-3))
+
+    def talk_loss(rows, rng):
+        idx = a_idx[rows]
+        f = _augment(torch.as_tensor(fields[idx].astype(np.float32)), rng)
+        return torch.nn.functional.mse_loss(talk(f, torch.as_tensor(ctx[idx])), target[idx])
+
+    def talk_val():
+        out = [torch.nn.functional.mse_loss(talk(torch.as_tensor(fields[c_idx[i:i + 128]].astype(np.float32)),
+                                                 torch.as_tensor(ctx[c_idx[i:i + 128]])), target[c_idx[i:i + 128]],
+                                            reduction="sum") for i in range(0, len(c_idx), 128)]
+        return sum(out) / (len(c_idx) * k)
+
+    talk, hist_talk = _fit(talk, talk_loss, len(a_idx), talk_val, epochs=epochs, batch_size=batch_size, lr=lr,
+                           max_seconds=cap, seed=seed, progress=say, name="talk CNN")
+    return talk, talk_scale, hist_talk
+
+
+def _trained_ranges(ds: FieldSet, extra: np.ndarray) -> dict:
+    """Ranges of beam, pixel scale and noise of the training fields, for the card."""
+    return {
+        "beam_major_px": [float(np.min(extra[:, N_HIST + 1])), float(np.max(extra[:, N_HIST + 1]))],
+        "beam_minor_px": [float(np.min(extra[:, N_HIST + 2])), float(np.max(extra[:, N_HIST + 2]))],
+        "pixel_scale_arcsec": [float(ds.meta["pixel_scale_arcsec"].min()), float(ds.meta["pixel_scale_arcsec"].max())],
+        "noise_jy_beam": [float(ds.meta["noise_stated"].min()), float(ds.meta["noise_stated"].max())],
+    }
+
+
+def _validate(model: CountsModel, tiles, extra, fields, y, c_idx, seed: int) -> None:
+    """Record the validation numbers on fields C and the talk CNN's residual quantiles in ``model.card``."""
+    card = model.card
+    samples = model.sample(tiles[c_idx].astype(np.float32), extra[c_idx], 500, seed=seed)
+    card.metrics["validation"] = interval_metrics(samples, y[c_idx])
+    if model.talk is not None:
+        pred = model.talk_predict(fields[c_idx].astype(np.float32), extra[c_idx, N_HIST:])
+        res = y[c_idx] - pred
+        card.talk_residuals = {str(q): np.quantile(res, q, axis=0).tolist() for q in (0.025, 0.16, 0.5, 0.84, 0.975)}
+
+
 def train_counts(data: str | PathLike, out: str | PathLike, *, epochs: int = 12, max_minutes: float = 40.0,
                  batch_size: int = 32, lr: float = 2e-3, limit: int | None = None, seed: int = 0, baselines: bool = True,
                  width: int = 32, hidden: int = 96, flow_hidden: int = 64, flow_transforms: int = 4,
@@ -150,7 +271,6 @@ def train_counts(data: str | PathLike, out: str | PathLike, *, epochs: int = 12,
     """
     import torch
 
-    from .networks import TalkCNN, TileSetEmbedding
     from .npe import train_flow
 
     t_start = time.perf_counter()
@@ -167,26 +287,10 @@ def train_counts(data: str | PathLike, out: str | PathLike, *, epochs: int = 12,
     y_mean, y_std = y[a_idx].mean(0), y[a_idx].std(0) + 1e-6
     ys = torch.as_tensor((y - y_mean) / y_std)
 
-    embed = TileSetEmbedding(N_HIST, N_CONTEXT, k, width=width, hidden=hidden)
-    embed.in_mean.copy_(torch.as_tensor(extra[a_idx].mean(0)))
-    embed.in_std.copy_(torch.as_tensor(extra[a_idx].std(0) + 1e-3))
-
-    def batch_tiles(idx, rng=None):
-        t = torch.as_tensor(tiles[idx].astype(np.float32))
-        return _augment(t, rng) if rng is not None else t
-
-    def embed_loss(rows, rng):
-        idx = a_idx[rows]
-        return embed.gaussian_nll(embed(batch_tiles(idx, rng), torch.as_tensor(extra[idx])), ys[idx])
-
-    def embed_val():
-        out = [embed.gaussian_nll(embed(batch_tiles(c_idx[i:i + 128]), torch.as_tensor(extra[c_idx[i:i + 128]])),
-                                  ys[c_idx[i:i + 128]]) * len(c_idx[i:i + 128]) for i in range(0, len(c_idx), 128)]
-        return sum(out) / len(c_idx)
-
     cap = max_minutes * 60.0
-    embed, hist_embed = _fit(embed, embed_loss, len(a_idx), embed_val, epochs=epochs, batch_size=batch_size, lr=lr,
-                             max_seconds=cap, seed=seed, progress=say, name="embedding")
+    fit_args = dict(epochs=epochs, batch_size=batch_size, lr=lr, cap=cap, say=say)
+    embed, hist_embed = _train_embedding(tiles, extra, ys, a_idx, c_idx, k, width=width, hidden=hidden, seed=seed,
+                                         **fit_args)
 
     scratch = CountsModel(None, embed, None)
     x_all = scratch.summaries(tiles.astype(np.float32), extra)
@@ -198,45 +302,18 @@ def train_counts(data: str | PathLike, out: str | PathLike, *, epochs: int = 12,
     say(f"posterior flow: {flow_info['epochs']} epochs in {time.perf_counter() - t0:.0f} s "
         f"(best validation loss {flow_info['best_val_loss']:.3f})")
 
-    talk, talk_scale, talk_res, hist_talk = None, None, None, []
+    talk, talk_scale, hist_talk = None, None, []
     if baselines:
-        from .families import targets_to_dnds
+        talk, talk_scale, hist_talk = _train_talk(fields, extra, y, ds.preset.edges, a_idx, c_idx, k, seed=seed + 1,
+                                                  **fit_args)
 
-        dnds = targets_to_dnds(y, ds.preset.edges)
-        talk_scale = dnds[a_idx].mean(0)
-        target = torch.as_tensor((dnds / talk_scale).astype(np.float32))
-        ctx = extra[:, N_HIST:]
-        talk = TalkCNN(N_CONTEXT, k)
-        talk.ctx_mean.copy_(torch.as_tensor(ctx[a_idx].mean(0)))
-        talk.ctx_std.copy_(torch.as_tensor(ctx[a_idx].std(0) + 1e-3))
-
-        def talk_loss(rows, rng):
-            idx = a_idx[rows]
-            f = _augment(torch.as_tensor(fields[idx].astype(np.float32)), rng)
-            return torch.nn.functional.mse_loss(talk(f, torch.as_tensor(ctx[idx])), target[idx])
-
-        def talk_val():
-            out = [torch.nn.functional.mse_loss(talk(torch.as_tensor(fields[c_idx[i:i + 128]].astype(np.float32)),
-                                                     torch.as_tensor(ctx[c_idx[i:i + 128]])), target[c_idx[i:i + 128]],
-                                                reduction="sum") for i in range(0, len(c_idx), 128)]
-            return sum(out) / (len(c_idx) * k)
-
-        talk, hist_talk = _fit(talk, talk_loss, len(a_idx), talk_val, epochs=epochs, batch_size=batch_size, lr=lr,
-                               max_seconds=cap, seed=seed + 1, progress=say, name="talk CNN")
-
-    ranges = {
-        "beam_major_px": [float(np.min(extra[:, N_HIST + 1])), float(np.max(extra[:, N_HIST + 1]))],
-        "beam_minor_px": [float(np.min(extra[:, N_HIST + 2])), float(np.max(extra[:, N_HIST + 2]))],
-        "pixel_scale_arcsec": [float(ds.meta["pixel_scale_arcsec"].min()), float(ds.meta["pixel_scale_arcsec"].max())],
-        "noise_jy_beam": [float(ds.meta["noise_stated"].min()), float(ds.meta["noise_stated"].max())],
-    }
     card = CountsCard(
         preset=ds.preset.to_dict(), family=ds.manifest["family"],
         architecture={"width": width, "hidden": hidden, "flow": "sbi nsf", "flow_hidden": flow_hidden,
                       "flow_transforms": flow_transforms, "n_hist": N_HIST, "hist_edges": HIST_EDGES.tolist(),
                       "n_context": N_CONTEXT},
         y_mean=y_mean.tolist(), y_std=y_std.tolist(), prior_low=low, prior_high=high,
-        talk_scale=None if talk_scale is None else talk_scale.tolist(), trained_ranges=ranges,
+        talk_scale=None if talk_scale is None else talk_scale.tolist(), trained_ranges=_trained_ranges(ds, extra),
         dataset={"path": str(data), "n_fields": len(ds), "split_sizes": [len(a_idx), len(b_idx), len(c_idx)],
                  "manifest": {k2: v for k2, v in ds.manifest.items() if k2 not in ("shards", "preset_values")}},
         seed=seed, command=command,
@@ -246,12 +323,7 @@ def train_counts(data: str | PathLike, out: str | PathLike, *, epochs: int = 12,
     )
     model = CountsModel(card, embed, flow, talk)
     # validation numbers on C (never used by the flow)
-    samples = model.sample(tiles[c_idx].astype(np.float32), extra[c_idx], 500, seed=seed)
-    card.metrics["validation"] = interval_metrics(samples, y[c_idx])
-    if talk is not None:
-        pred = model.talk_predict(fields[c_idx].astype(np.float32), extra[c_idx, N_HIST:])
-        res = y[c_idx] - pred
-        card.talk_residuals = {str(q): np.quantile(res, q, axis=0).tolist() for q in (0.025, 0.16, 0.5, 0.84, 0.975)}
+    _validate(model, tiles, extra, fields, y, c_idx, seed)
     card.training["wall_seconds"] = round(time.perf_counter() - t_start, 1)
     save_counts_model(out, model)
     say(f"validation (fields C): coverage68 {card.metrics['validation']['coverage68']}  "

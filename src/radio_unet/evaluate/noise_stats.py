@@ -210,6 +210,145 @@ class PowerSpectrum:
     variance: float
 
 
+def _check_spectrum_inputs(
+    data: np.ndarray, pixel_scale_arcsec: float, beam_fwhm_arcsec: float, kept_fraction: float
+) -> None:
+    """Check the arguments of :func:`radial_power_spectrum`.
+
+    Parameters
+    ----------
+    data : numpy.ndarray
+        The image as float64.
+    pixel_scale_arcsec, beam_fwhm_arcsec : float
+        Pixel size and beam FWHM; both must be positive.
+    kept_fraction : float
+        Must be in ``(0, 1]``.
+
+    Raises
+    ------
+    ValueError
+        If ``data`` is not 2-D or not finite, or an argument is out of range.
+    """
+    if data.ndim != 2:
+        raise ValueError(f"radial_power_spectrum needs a 2-D image, got shape {data.shape}")
+    if not np.isfinite(data).all():
+        raise ValueError("the image has NaN or infinite pixels: pass it through masked_residual first")
+    if pixel_scale_arcsec <= 0 or beam_fwhm_arcsec <= 0:
+        raise ValueError("pixel scale and beam must be positive")
+    if not 0 < kept_fraction <= 1:
+        raise ValueError(f"kept_fraction must be in (0, 1], got {kept_fraction}")
+
+
+def _mode_density(
+    data: np.ndarray, beam_pix: float, kept_fraction: float, rms: float | None
+) -> tuple[np.ndarray, np.ndarray, float, float]:
+    """Spectral density of every Fourier mode, normalised as in :func:`radial_power_spectrum`.
+
+    Parameters
+    ----------
+    data : numpy.ndarray
+        2-D finite image.
+    beam_pix : float
+        Beam FWHM in pixels.
+    kept_fraction : float
+        Fraction of the power kept by masking and windowing.
+    rms : float or None
+        Normalise by ``rms^2`` instead of the variance.
+
+    Returns
+    -------
+    k : numpy.ndarray
+        Modulus of the spatial frequency of each mode, in cycles per beam.
+    density : numpy.ndarray
+        Power per (cycle per beam)^2 in units of ``sigma^2``.
+    mode_area : float
+        Area of one mode in (cycles per beam)^2.
+    sigma2 : float
+        The normalising variance.
+
+    Raises
+    ------
+    ValueError
+        If ``sigma^2`` is not positive.
+    """
+    ny, nx = data.shape
+    npix = nx * ny
+    mode_power = np.abs(np.fft.fft2(data)) ** 2 / (npix**2 * kept_fraction)
+    ky = np.fft.fftfreq(ny) * beam_pix  # cycles per beam
+    kx = np.fft.fftfreq(nx) * beam_pix
+    k = np.hypot(ky[:, None], kx[None, :])
+    variance = float(mode_power[k > 0].sum())
+    sigma2 = variance if rms is None else float(rms) ** 2
+    if not sigma2 > 0:
+        raise ValueError("the image has no variance to normalise by")
+    mode_area = (beam_pix / nx) * (beam_pix / ny)
+    return k, mode_power / (mode_area * sigma2), mode_area, sigma2
+
+
+def _spectrum_edges(edges_beams, nbins: int, size_beams: float) -> np.ndarray:
+    """Bin edges in beams: the given ones, checked, or ``nbins`` logarithmic bins.
+
+    Parameters
+    ----------
+    edges_beams : array_like or None
+        Increasing positive edges; if None, ``nbins`` logarithmic bins from 1
+        beam to ``size_beams``.
+    nbins : int
+        Number of default bins.
+    size_beams : float
+        The image size (shorter side) in beams.
+
+    Returns
+    -------
+    numpy.ndarray
+        The edges as float64.
+
+    Raises
+    ------
+    ValueError
+        If the given edges are not at least two positive, increasing values.
+    """
+    if edges_beams is None:
+        return np.geomspace(1.0, size_beams, int(nbins) + 1)
+    edges = np.asarray(edges_beams, dtype=np.float64)
+    if edges.ndim != 1 or edges.size < 2 or np.any(np.diff(edges) <= 0) or edges[0] <= 0:
+        raise ValueError("edges_beams must be at least two positive, increasing values")
+    return edges
+
+
+def _bin_modes(k: np.ndarray, density: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Average the density of the non-zero modes in bins of scale ``1 / k``.
+
+    Parameters
+    ----------
+    k : numpy.ndarray
+        Spatial frequency of each mode in cycles per beam.
+    density : numpy.ndarray
+        Density of each mode.
+    edges : numpy.ndarray
+        Bin edges in beams; the last edge belongs to the last bin.
+
+    Returns
+    -------
+    power : numpy.ndarray
+        Mean density per bin, NaN for an empty bin.
+    n_modes : numpy.ndarray
+        Number of modes per bin.
+    """
+    nonzero = k > 0
+    scale = np.full(k.shape, np.inf)
+    scale[nonzero] = 1.0 / k[nonzero]
+    nb = edges.size - 1
+    index = np.searchsorted(edges, scale, side="right") - 1
+    index[np.isclose(scale, edges[-1], rtol=1e-9)] = nb - 1  # the last edge belongs to the last bin
+    inside = (index >= 0) & (index < nb) & nonzero
+    n_modes = np.bincount(index[inside], minlength=nb)
+    total = np.bincount(index[inside], weights=density[inside], minlength=nb)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        power = np.where(n_modes > 0, total / np.maximum(n_modes, 1), np.nan)
+    return power, n_modes
+
+
 def radial_power_spectrum(
     image: np.ndarray,
     *,
@@ -267,46 +406,12 @@ def radial_power_spectrum(
     PowerSpectrum
     """
     data = np.asarray(image, dtype=np.float64)
-    if data.ndim != 2:
-        raise ValueError(f"radial_power_spectrum needs a 2-D image, got shape {data.shape}")
-    if not np.isfinite(data).all():
-        raise ValueError("the image has NaN or infinite pixels: pass it through masked_residual first")
-    if pixel_scale_arcsec <= 0 or beam_fwhm_arcsec <= 0:
-        raise ValueError("pixel scale and beam must be positive")
-    if not 0 < kept_fraction <= 1:
-        raise ValueError(f"kept_fraction must be in (0, 1], got {kept_fraction}")
+    _check_spectrum_inputs(data, pixel_scale_arcsec, beam_fwhm_arcsec, kept_fraction)
     ny, nx = data.shape
-    npix = nx * ny
     beam_pix = beam_fwhm_arcsec / pixel_scale_arcsec
-    mode_power = np.abs(np.fft.fft2(data)) ** 2 / (npix**2 * kept_fraction)
-    ky = np.fft.fftfreq(ny) * beam_pix  # cycles per beam
-    kx = np.fft.fftfreq(nx) * beam_pix
-    k = np.hypot(ky[:, None], kx[None, :])
-    nonzero = k > 0
-    variance = float(mode_power[nonzero].sum())
-    sigma2 = variance if rms is None else float(rms) ** 2
-    if not sigma2 > 0:
-        raise ValueError("the image has no variance to normalise by")
-    mode_area = (beam_pix / nx) * (beam_pix / ny)
-    density = mode_power / (mode_area * sigma2)
-
-    if edges_beams is None:
-        size_beams = min(nx, ny) / beam_pix
-        edges = np.geomspace(1.0, size_beams, int(nbins) + 1)
-    else:
-        edges = np.asarray(edges_beams, dtype=np.float64)
-        if edges.ndim != 1 or edges.size < 2 or np.any(np.diff(edges) <= 0) or edges[0] <= 0:
-            raise ValueError("edges_beams must be at least two positive, increasing values")
-    scale = np.full(k.shape, np.inf)
-    scale[nonzero] = 1.0 / k[nonzero]
-    nb = edges.size - 1
-    index = np.searchsorted(edges, scale, side="right") - 1
-    index[np.isclose(scale, edges[-1], rtol=1e-9)] = nb - 1  # the last edge belongs to the last bin
-    inside = (index >= 0) & (index < nb) & nonzero
-    n_modes = np.bincount(index[inside], minlength=nb)
-    total = np.bincount(index[inside], weights=density[inside], minlength=nb)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        power = np.where(n_modes > 0, total / np.maximum(n_modes, 1), np.nan)
+    k, density, mode_area, sigma2 = _mode_density(data, beam_pix, kept_fraction, rms)
+    edges = _spectrum_edges(edges_beams, nbins, min(nx, ny) / beam_pix)
+    power, n_modes = _bin_modes(k, density, edges)
     return PowerSpectrum(
         scale_beams=np.sqrt(edges[:-1] * edges[1:]),
         edges_beams=edges,
