@@ -56,10 +56,9 @@ def measure(preset_name: str, cache_dir: str) -> list[list[str]]:
         r_e = k * beam_arcsec / pix
         if 3 * r_e > preset.npix / 2:
             continue
-        shape = (preset.npix, preset.npix)
-        unit = restore(halo_profile(shape, (shape[1] / 2, shape[0] / 2), r_e), instrument.beam,
-                       pixel_scale_arcsec=pix).max()
-        sky = (halo_profile(shape, (shape[1] / 2, shape[0] / 2), r_e) * PEAK_SNR * noise / unit).astype(np.float32)
+        profile = halo_profile((preset.npix, preset.npix), (preset.npix / 2, preset.npix / 2), r_e)
+        unit = restore(profile, instrument.beam, pixel_scale_arcsec=pix).max()
+        sky = (profile * PEAK_SNR * noise / unit).astype(np.float32)
         obs = observe(sky, instrument, rng=np.random.default_rng(0), noise_rms=noise, route="image")
         truth = restore(sky, obs.beam, pixel_scale_arcsec=pix)
         inside = truth > 0.1 * truth.max()
