@@ -31,7 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _report import prepend_report  # noqa: E402  benchmarks/, the script's folder
 
 #: preset -> (simulated preset, seed, extra simulate options, goal on the diffuse mean IoU); the seeds differ from
-#: those of every training set (configs/multi-survey.yaml: 31-36; configs/real-model.yaml: 21).
+#: those of every training set (configs/multi-survey.yaml and configs/observed-truth.yaml: 31-37;
+#: configs/real-model.yaml: 21).
 PRESETS = {
     "lotss-6as": ("lotss-6as-512", 41, [], 0.64),
     "meerkat-l": ("meerkat-l", 42, [], 0.60),
@@ -39,6 +40,7 @@ PRESETS = {
     "askap-emu": ("askap-emu", 44, [], 0.60),
     "mwa": ("mwa", 45, [], 0.60),
     "lotss-20as": ("lotss-20as", 46, ["--npix", "512"], 0.60),
+    "first": ("first", 47, [], 0.60),
 }
 RG_TEMPLATES = "../shared/data/mirabest_templates/*[02468].fits.gz"
 

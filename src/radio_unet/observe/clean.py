@@ -60,6 +60,11 @@ class CleanConfig:
         threshold is raised to respect it).
     allow_negative : bool
         Also clean negative peaks.
+    sigma : float or None
+        A fixed noise (Jy/beam) for the thresholds, as WSClean's absolute
+        ``-threshold``; ``None`` (default) measures it in the residual every
+        major cycle. ``simulate`` CLEANs the noise-free diffuse sky with the
+        noise of the real run, to label what the image shows of it.
     """
 
     gain: float = 0.1
@@ -71,12 +76,16 @@ class CleanConfig:
     psf_patch: int = 128
     max_active: int = 200_000
     allow_negative: bool = True
+    sigma: float | None = None
 
     def __post_init__(self):
         for name in ("gain", "mgain", "auto_threshold") + (() if self.auto_mask is None else ("auto_mask",)):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
                 raise RadioUNetError(f"CleanConfig.{name} must be a finite number, got {value!r}")
+        if self.sigma is not None and (isinstance(self.sigma, bool) or not isinstance(self.sigma, (int, float))
+                                       or not (math.isfinite(self.sigma) and self.sigma > 0)):
+            raise RadioUNetError(f"CleanConfig.sigma must be None or a positive number (Jy/beam), got {self.sigma!r}")
         if not isinstance(self.allow_negative, bool):
             raise RadioUNetError("CleanConfig.allow_negative must be True or False")
         if not (0 < self.gain <= 1):
@@ -237,7 +246,7 @@ def clean(
     stage_masked = config.auto_mask is None
     region = None
     while True:
-        sigma = robust_rms(residual, method="mad", max_pixels=1_000_000)
+        sigma = config.sigma if config.sigma is not None else robust_rms(residual, method="mad", max_pixels=1_000_000)
         if not np.isfinite(sigma):
             raise RadioUNetError("CLEAN: the image has no finite pixel")
         result.sigma.append(float(sigma))

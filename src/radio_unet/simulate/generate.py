@@ -123,20 +123,25 @@ def simulate_one(
         obs = observe(
             sky.image, instrument, rng=rng, noise_rms=conditions["noise_rms_jy_beam"], route=route,
             gain_errors=GainErrors(phase_rms_deg=conditions["gain_phase_deg"]) if conditions["gain_phase_deg"] > 0 else None,
-            nthreads=nthreads,
+            nthreads=nthreads, clean=preset.clean_config(),
             artefacts=None if conditions["artefacts"] is None else Artefacts(**conditions["artefacts"]),
             artefact_sky=sky.image - sky.diffuse,
         )
         observed, beam, noise_measured = obs.image, obs.beam, float(obs.noise_rms_measured)
     labels, mask = sky.labels, sky.mask
     if preset.mask_sigma:
-        from .truth import observed_truth
+        from .truth import observed_diffuse, observed_truth
 
+        # the diffuse classes as this image shows them (resolved-out scales, dirty-beam units where not CLEANed);
+        # on a real background the image is a perfect CLEAN of every scale: the restoring-beam convolution
+        diffuse = None if preset.background else observed_diffuse(
+            sky.class_maps, instrument, clean_sigma=obs.info["clean"]["sigma"][-1], clean=preset.clean_config(),
+            nthreads=nthreads or 1)
         # sigma is the noise as measured in the image (robust rms of the residual: confusion, artefacts and all),
         # as an astronomer measures it and as the real-sky benchmark defines its truth; not the thermal noise asked for
         labels, mask = observed_truth(sky.class_maps, shape=shape, beam=beam, pixel_scale_arcsec=preset.pixel_scale_arcsec,
                                       noise_rms=noise_measured, nsigma=preset.mask_sigma,
-                                      source_sigma=preset.source_sigma)
+                                      source_sigma=preset.source_sigma, diffuse_images=diffuse)
     wcs = make_celestial_wcs(shape, pixel_scale_arcsec=preset.pixel_scale_arcsec, ra_deg=conditions["ra_deg"], dec_deg=conditions["dec_deg"])
     provenance = {"preset": preset.name, "seed": seed, "index": index, "route": route}
     common = {"wcs": wcs, "beam": beam, "frequency": float(np.mean(preset.freqs_hz)), "provenance": provenance}
@@ -162,6 +167,7 @@ def simulate_one(
         "noise_measured_jy_beam": noise_measured,
         "mask_sigma": preset.mask_sigma,
         "source_sigma": preset.source_sigma,
+        "diffuse_truth": "restored" if preset.background or not preset.mask_sigma else "observed",
         "mask_fraction": float(mask.mean()),
         "n_components": len(sky.components),
         "components": json.dumps(sky.components),

@@ -4,7 +4,7 @@ A preset fixes the image grid and the ranges from which each image of a data
 set draws its observing conditions (beam, noise, artefacts) so that the
 network sees the spread of real surveys: LOFAR HBA (``lotss-*``), and
 MeerKAT, the VLA, ASKAP and the MWA observing skies moved to their bands
-(``meerkat-l``, ``vla-l``, ``askap-emu``, ``mwa``).
+(``meerkat-l``, ``vla-l``, ``first``, ``askap-emu``, ``mwa``).
 """
 
 from __future__ import annotations
@@ -77,6 +77,9 @@ class Preset:
         Each image is a random cut-out of one of them (blank fields or
         residual maps at the preset's pixel scale) plus the sky observed
         without noise or artefacts: the real image brings its own.
+    clean : dict
+        :class:`~radio_unet.observe.CleanConfig` settings of the image's
+        CLEAN (and of the observed truth's); empty for the defaults.
     """
 
     name: str
@@ -98,6 +101,13 @@ class Preset:
     mask_sigma: float | None = None
     source_sigma: float | None = None
     background: str | None = None
+    clean: dict = field(default_factory=dict, hash=False, compare=False)
+
+    def clean_config(self):
+        """The :class:`~radio_unet.observe.CleanConfig` of the preset's images."""
+        from ..observe import CleanConfig
+
+        return CleanConfig(**self.clean)
 
     def with_overrides(self, **changes) -> "Preset":
         """A copy with some fields replaced (e.g. a smaller ``npix`` for tests)."""
@@ -123,6 +133,11 @@ class Preset:
         lo, hi = self.noise_rms_jy_beam
         if not 0 < lo <= hi:
             raise RadioUNetError(f"preset {self.name}: noise range must satisfy 0 < low <= high, got {self.noise_rms_jy_beam}")
+        unknown = set(self.clean) - set(CLEAN_FIELDS)
+        if unknown:
+            raise RadioUNetError(f"preset {self.name}: unknown CLEAN setting(s) {', '.join(sorted(unknown))}; "
+                                 f"known: {', '.join(CLEAN_FIELDS)}")
+        self.clean_config()  # its own checks, with clear messages
         return self
 
 
@@ -141,6 +156,11 @@ REALISM_MASK_SIGMA = 0.25
 #: ... and sources (radio galaxies, compact sources) labelled where they are brighter than twice the noise: below that
 #: a source is a noise peak to any observer, and labels there taught the network to call faint halos "compact source".
 REALISM_SOURCE_SIGMA = 2.0
+
+
+#: The settings a preset's ``clean`` may hold.
+CLEAN_FIELDS = ("gain", "mgain", "auto_mask", "auto_threshold", "max_iter", "max_major", "psf_patch", "max_active",
+                "allow_negative")
 
 
 def _sky_default(name: str):
@@ -267,6 +287,28 @@ PRESETS: dict[str, Preset] = {
             description="VLA L band (1-2 GHz) in the C configuration, deeper than NVSS: 13-15\" beam, 15-50 uJy/beam; "
                         "512x512 at 4.5\"/px (38')",
             sky=band_sky(1.5e9, z_range=(0.05, 0.6)),
+            artefacts=REALISM_ARTEFACTS,
+            mask_sigma=REALISM_MASK_SIGMA,
+            source_sigma=REALISM_SOURCE_SIGMA,
+        ),
+        Preset(
+            name="first",
+            npix=512,
+            pixel_scale_arcsec=1.8,
+            beams_arcsec=(5.4,),
+            noise_rms_jy_beam=(100e-6, 200e-6),
+            dec_deg=(-10.0, 60.0),
+            track_dec_deg=30.0,
+            hours=0.05,
+            freqs_hz=(1.365e9, 1.435e9),
+            stations="vla-b",
+            # a 3-minute snapshot's dirty beam has sidelobes of 37% across the field: minor cycles with the default
+            # PSF patch (+-128 px) leave the far sidelobes unsubtracted and CLEAN diverges (a 30 mJy source: model
+            # -0.06 Jy, rms growing every major cycle); the whole PSF, as WSClean uses, converges in 7 major cycles
+            clean={"psf_patch": 511},
+            description="VLA FIRST-like snapshots: B configuration, 3 minutes at 1.365 and 1.435 GHz, 5.4\" beam, "
+                        "~150 uJy/beam with the striped noise of a sparse uv-coverage; 512x512 at 1.8\"/px (15')",
+            sky=band_sky(1.4e9, z_range=(0.1, 0.6)),
             artefacts=REALISM_ARTEFACTS,
             mask_sigma=REALISM_MASK_SIGMA,
             source_sigma=REALISM_SOURCE_SIGMA,

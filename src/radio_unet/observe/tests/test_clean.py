@@ -62,3 +62,17 @@ def test_invalid_clean_config(kwargs):
     """Invalid CLEAN parameters raise RadioUNetError."""
     with pytest.raises(RadioUNetError):
         CleanConfig(**kwargs)
+
+
+def test_fixed_sigma_sets_the_thresholds(small_instrument):
+    """With ``sigma`` given, CLEAN's thresholds are that noise, not the residual's MAD: a noise-free source is
+    cleaned down to auto_threshold * sigma and no further; a sigma above the source cleans nothing."""
+    sky, dirty, fn = _case(small_instrument, [0.01], [(128, 128)], noise=0.0)
+    res = clean(dirty, small_instrument.psf, residual_fn=fn, config=CleanConfig(sigma=1e-4))
+    assert res.stop_reason == "threshold" and set(res.sigma) == {1e-4}
+    assert 2e-4 * 0.5 < np.abs(res.residual[res.model != 0]).max() <= 2e-4 * 1.05
+    assert res.model.sum() == pytest.approx(0.01, rel=0.05)
+    res = clean(dirty, small_instrument.psf, residual_fn=fn, config=CleanConfig(sigma=0.01))
+    assert res.stop_reason == "nothing to clean" and not res.model.any()
+    with pytest.raises(RadioUNetError, match="sigma"):
+        CleanConfig(sigma=0.0)
