@@ -104,3 +104,18 @@ def test_rms_map_follows_the_local_noise():
     small = rms_map(rng.standard_normal((40, 40)), box=32)
     assert np.ptp(small) == 0 and small[0, 0] == pytest.approx(1.0, rel=0.25)
     assert np.isnan(rms_map(np.full((16, 16), np.nan), box=8)).all()
+
+
+@pytest.mark.parametrize("size, uses_photutils", [(100, False), (300, True)])
+def test_photutils_is_imported_only_for_an_rms_map_of_boxes(size, uses_photutils):
+    """An image smaller than two rms boxes gets one global rms without importing photutils (a third of a small
+    image's segment run); a larger one gets photutils' Background2D map."""
+    import subprocess
+    import sys
+
+    code = ("import sys, numpy as np; from radio_unet.data.normalize import rms_map; "
+            f"m = rms_map(np.random.default_rng(0).normal(0, 1, ({size}, {size})), box=128); "
+            "print('photutils' in sys.modules, float(m.std()) > 0)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == [str(uses_photutils), str(uses_photutils)]
