@@ -40,10 +40,10 @@ CORE = {
                                       "simple CNN, labels permuted (control)"),
     "simple-cnn_classical_leaky": ("--model simple-cnn --augment classical --protocol leaky --repeats 10",
                                    "simple CNN, LEAKY protocol (random split of augmented images)"),
-    "fc_classical": ("--model fc --augment classical --repeats 5", "fully connected, classical augmentation"),
-    "attention-cnn_classical": ("--model attention-cnn --augment classical --repeats 2",
+    "fc_classical": ("--model fc --augment classical --repeats 10", "fully connected, classical augmentation"),
+    "attention-cnn_classical": ("--model attention-cnn --augment classical --repeats 10",
                                 "attention CNN, classical augmentation"),
-    "simple-cnn_classical_clusters": ("--model simple-cnn --augment classical --negatives clusters --repeats 2",
+    "simple-cnn_classical_clusters": ("--model simple-cnn --augment classical --negatives clusters --repeats 10",
                                       "simple CNN, clusters-only negatives"),
 }
 #: The generative rows: each fold a process of its own (a fold trains a generator for minutes to tens of minutes on
