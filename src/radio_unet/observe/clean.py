@@ -8,7 +8,8 @@ visibility route).
 
 Thresholds follow WSClean's ``-auto-mask`` / ``-auto-threshold``: the noise
 ``sigma`` is a robust (MAD) estimate of the residual, re-measured every major
-cycle (or fixed, ``CleanConfig.sigma``, as WSClean's absolute ``-threshold``); CLEAN first runs everywhere down to ``auto_mask * sigma``, then only
+cycle (or fixed, ``CleanConfig.sigma``, as WSClean's absolute ``-threshold``);
+CLEAN first runs everywhere down to ``auto_mask * sigma``, then only
 on the pixels that got components, down to ``auto_threshold * sigma``. With
 a loop gain of 0.1, a few major cycles and an iteration cap it is an
 *un-tuned* CLEAN on purpose: faint diffuse emission stays in the residual,

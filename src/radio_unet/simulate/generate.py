@@ -120,10 +120,11 @@ def simulate_one(
         observed, beam, noise_measured, conditions = _on_background(preset, sky.image, conditions, rng)
     else:
         instrument = instrument_for(preset, conditions["beam_arcsec"], cache_dir)
+        clean = preset.clean_config()
         obs = observe(
             sky.image, instrument, rng=rng, noise_rms=conditions["noise_rms_jy_beam"], route=route,
             gain_errors=GainErrors(phase_rms_deg=conditions["gain_phase_deg"]) if conditions["gain_phase_deg"] > 0 else None,
-            nthreads=nthreads, clean=preset.clean_config(),
+            nthreads=nthreads, clean=clean,
             artefacts=None if conditions["artefacts"] is None else Artefacts(**conditions["artefacts"]),
             artefact_sky=sky.image - sky.diffuse,
         )
@@ -135,7 +136,7 @@ def simulate_one(
         # the diffuse classes as this image shows them (resolved-out scales, dirty-beam units where not CLEANed);
         # on a real background the image is a perfect CLEAN of every scale: the restoring-beam convolution
         diffuse = None if preset.background else observed_diffuse(
-            sky.class_maps, instrument, clean_sigma=obs.info["clean"]["sigma"][-1], clean=preset.clean_config(),
+            sky.class_maps, instrument, clean_sigma=obs.info["clean"]["sigma"][-1], clean=clean,
             nthreads=nthreads or 1)
         # sigma is the noise as measured in the image (robust rms of the residual: confusion, artefacts and all),
         # as an astronomer measures it and as the real-sky benchmark defines its truth; not the thermal noise asked for

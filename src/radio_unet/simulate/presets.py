@@ -133,10 +133,16 @@ class Preset:
         lo, hi = self.noise_rms_jy_beam
         if not 0 < lo <= hi:
             raise RadioUNetError(f"preset {self.name}: noise range must satisfy 0 < low <= high, got {self.noise_rms_jy_beam}")
-        unknown = set(self.clean) - set(CLEAN_FIELDS)
+        from dataclasses import fields
+
+        from ..observe import CleanConfig
+
+        # every CleanConfig field but the noise, which each image's own CLEAN measures
+        known = [f.name for f in fields(CleanConfig) if f.name != "sigma"]
+        unknown = set(self.clean) - set(known)
         if unknown:
             raise RadioUNetError(f"preset {self.name}: unknown CLEAN setting(s) {', '.join(sorted(unknown))}; "
-                                 f"known: {', '.join(CLEAN_FIELDS)}")
+                                 f"known: {', '.join(known)}")
         self.clean_config()  # its own checks, with clear messages
         return self
 
@@ -156,11 +162,6 @@ REALISM_MASK_SIGMA = 0.25
 #: ... and sources (radio galaxies, compact sources) labelled where they are brighter than twice the noise: below that
 #: a source is a noise peak to any observer, and labels there taught the network to call faint halos "compact source".
 REALISM_SOURCE_SIGMA = 2.0
-
-
-#: The settings a preset's ``clean`` may hold.
-CLEAN_FIELDS = ("gain", "mgain", "auto_mask", "auto_threshold", "max_iter", "max_major", "psf_patch", "max_active",
-                "allow_negative")
 
 
 def _sky_default(name: str):

@@ -207,22 +207,18 @@ def test_truth_sigma_is_the_measured_noise(tmp_path, monkeypatch):
     assert record["noise_measured_jy_beam"] != pytest.approx(record["noise_rms_jy_beam"], rel=1e-3)
 
 
-def _halo(shape, r_e_px, peak_jy_pixel):
-    yy, xx = np.mgrid[: shape[0], : shape[1]]
-    return (peak_jy_pixel * np.exp(-np.hypot(yy - shape[0] / 2, xx - shape[1] / 2) / r_e_px)).astype(np.float32)
-
-
 def test_diffuse_truth_is_what_the_image_shows():
     """Faint diffuse emission is labelled in dirty-beam units (CLEAN leaves it in the residual, as in the image);
     a halo larger than the array's shortest baselines see (a 2' halo in a VLA B-configuration snapshot) is labelled
     only where its image holds it, a fraction of the restoring-beam truth."""
+    from radio_unet.evaluate.realsky import halo_profile
     from radio_unet.observe import convolve_psf, restore
     from radio_unet.simulate.generate import instrument_for
     from radio_unet.simulate.truth import observed_diffuse, observed_truth
     from radio_unet.sky import Component
 
     inst = instrument_for(SMALL, 6.0, None)
-    faint = _halo(inst.shape, 10, 1e-6)
+    faint = (1e-6 * halo_profile(inst.shape, (inst.shape[0] / 2, inst.shape[1] / 2), 10)).astype(np.float32)
     seen = observed_diffuse({Component.HALO: faint, Component.COMPACT: faint}, inst, clean_sigma=1e-4)
     assert set(seen) == {Component.HALO}  # only diffuse classes
     np.testing.assert_allclose(seen[Component.HALO], convolve_psf(faint, inst.psf_fft()), atol=1e-9)
@@ -230,7 +226,7 @@ def test_diffuse_truth_is_what_the_image_shows():
     first = get_preset("first")
     inst = instrument_for(first, 5.4, None)
     r_e = 120.0 / first.pixel_scale_arcsec
-    halo = _halo(inst.shape, r_e, 1.0)
+    halo = halo_profile(inst.shape, (inst.shape[0] / 2, inst.shape[1] / 2), r_e).astype(np.float32)
     halo *= 4e-4 / restore(halo, inst.beam, pixel_scale_arcsec=first.pixel_scale_arcsec).max()  # 4 sigma at its peak
     kwargs = dict(shape=inst.shape, beam=inst.beam, pixel_scale_arcsec=first.pixel_scale_arcsec, noise_rms=1e-4,
                   nsigma=0.25)
