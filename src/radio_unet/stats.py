@@ -5,7 +5,44 @@ from __future__ import annotations
 import numpy as np
 from astropy.stats import mad_std, sigma_clipped_stats
 
-__all__ = ["robust_rms"]
+__all__ = ["robust_rms", "grid_sample"]
+
+
+def grid_sample(data: np.ndarray, max_pixels: int, valid: np.ndarray | None = None) -> np.ndarray:
+    """The finite (or ``valid``) pixels of ``data``, on a regular grid of at most about ``max_pixels`` points.
+
+    Statistics of noise need no more than a million pixels; a 2-D image is
+    thinned by the same step along both axes (so beam-correlated neighbours
+    are skipped first), anything else is flattened and thinned.
+
+    Parameters
+    ----------
+    data : numpy.ndarray
+        Image (NaN pixels are left out unless ``valid`` says otherwise).
+    max_pixels : int
+        Most pixels looked at before the selection of valid ones.
+    valid : numpy.ndarray, optional
+        Boolean map of the pixels to keep (default: the finite ones).
+
+    Returns
+    -------
+    numpy.ndarray
+        1-D array of the kept pixel values.
+
+    Examples
+    --------
+    >>> grid_sample(np.arange(16.0).reshape(4, 4), 4).tolist()
+    [0.0, 2.0, 8.0, 10.0]
+    """
+    values = np.asarray(data)
+    keep = np.isfinite(values) if valid is None else np.asarray(valid, bool)
+    if values.size > max_pixels:
+        step = int(np.ceil(np.sqrt(values.size / max_pixels)))
+        if values.ndim == 2:
+            values, keep = values[::step, ::step], keep[::step, ::step]
+        else:
+            values, keep = values.ravel()[::step * step], keep.ravel()[::step * step]
+    return values[keep]
 
 
 def robust_rms(data: np.ndarray, *, method: str = "sigma_clip", sigma: float = 3.0, max_pixels: int = 4_000_000) -> float:
@@ -29,11 +66,7 @@ def robust_rms(data: np.ndarray, *, method: str = "sigma_clip", sigma: float = 3
     float
         The rms in the image's units (NaN if no pixel is finite).
     """
-    values = np.asarray(data)
-    if values.size > max_pixels:
-        step = int(np.ceil(np.sqrt(values.size / max_pixels)))
-        values = values[::step, ::step] if values.ndim == 2 else values.ravel()[::step * step]
-    values = values[np.isfinite(values)]
+    values = grid_sample(data, max_pixels)
     if values.size == 0:
         return float("nan")
     if method == "mad":

@@ -38,6 +38,7 @@ import numpy as np
 
 from ..errors import RadioUNetError
 from ..io.units import JY_BEAM, JY_PIXEL, convert_brightness
+from ..stats import grid_sample
 
 __all__ = ["Normalization", "normalize", "normalize_image", "normalize_snr", "rms_map", "KINDS", "DEFAULT_VMIN",
            "DEFAULT_VMAX", "DEFAULT_BOX_BEAMS", "DEFAULT_CAP_SIGMA"]
@@ -56,6 +57,8 @@ DEFAULT_BOX_BEAMS = 40.0
 DEFAULT_CAP_SIGMA = 1000.0
 #: Box of the rms map (pixels) when the beam is unknown.
 _DEFAULT_BOX_PIXELS = 128
+#: Pixels looked at for the one global rms (a regular grid over larger images: 0.6 s -> 0.1 s for 2000x2000).
+_MAX_STAT_PIXELS = 1_000_000
 _GAUSS_AREA = math.pi / (4.0 * math.log(2.0))
 
 
@@ -75,7 +78,7 @@ def rms_map(data: np.ndarray, *, box: int, valid: np.ndarray | None = None) -> n
     -------
     numpy.ndarray
         float32 rms map of ``data``'s shape; a constant (the sigma-clipped MAD
-        std of the whole image) when the image holds fewer than two boxes
+        std of the whole image, or of a regular grid of a million of its pixels) when the image holds fewer than two boxes
         per axis or the box statistics fail; NaN everywhere when no pixel is
         valid.
     """
@@ -98,9 +101,10 @@ def rms_map(data: np.ndarray, *, box: int, valid: np.ndarray | None = None) -> n
                 return rms
         except ValueError:  # too many boxes masked: fall back to one global value
             pass
-    _, _, std = sigma_clipped_stats(x[valid], sigma=3.0, maxiters=5, stdfunc=mad_std)
+    values = grid_sample(x, _MAX_STAT_PIXELS, valid)
+    _, _, std = sigma_clipped_stats(values, sigma=3.0, maxiters=5, stdfunc=mad_std)
     if not (np.isfinite(std) and std > 0):
-        std = float(np.std(x[valid])) or 1.0
+        std = float(np.std(values)) or 1.0
     return np.full(x.shape, std, np.float32)
 
 

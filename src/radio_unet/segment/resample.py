@@ -18,9 +18,14 @@ from dataclasses import replace
 import numpy as np
 from astropy.wcs import WCS
 
+from ..errors import RadioUNetError
 from ..io import RadioImage
 
-__all__ = ["target_pixel_scale", "scaled_wcs", "axis_affine_map", "regrid", "match_resolution", "back_to_grid"]
+#: Fewest pixels across the beam's major axis that an image may have: below it the header's beam is wrong (a FITS
+#: BMAJ is in degrees) or the image cannot be brought to the model's resolution.
+MIN_BEAM_PIXELS = 0.5
+
+__all__ = ["MIN_BEAM_PIXELS", "target_pixel_scale", "scaled_wcs", "axis_affine_map", "regrid", "match_resolution", "back_to_grid"]
 
 
 def target_pixel_scale(image: RadioImage, *, model_pixel_scale: float, model_beam: float) -> float:
@@ -124,9 +129,21 @@ def match_resolution(image: RadioImage, *, model_pixel_scale: float | None, mode
     -------
     (RadioImage, factor)
         The image to segment and the pixel-size factor (1.0 when unchanged).
+
+    Raises
+    ------
+    RadioUNetError
+        When the beam spans fewer than :data:`MIN_BEAM_PIXELS` pixels (a wrong
+        header: resampling would need an absurd grid).
     """
     if not model_pixel_scale or not model_beam or image.beam is None:
         return image, 1.0
+    beam_pixels = image.beam.major / image.pixel_scale_arcsec
+    if not beam_pixels >= MIN_BEAM_PIXELS:
+        raise RadioUNetError(
+            f"the beam ({image.beam.major:.3g}\" x {image.beam.minor:.3g}\") spans {beam_pixels:.2g} pixels of "
+            f"{image.pixel_scale_arcsec:.3g}\": check BMAJ/BMIN (FITS gives them in degrees) or pass --beam "
+            "MAJOR,MINOR,PA in arcsec")
     factor = target_pixel_scale(image, model_pixel_scale=model_pixel_scale, model_beam=model_beam) / image.pixel_scale_arcsec
     if abs(factor - 1.0) <= tolerance:
         return image, 1.0

@@ -91,3 +91,17 @@ def test_incompatible_frames_have_no_affine_map():
     gal.wcs.cdelt = [-1.5 / 3600, 1.5 / 3600]
     gal.wcs.crpix = [20, 20]
     assert axis_affine_map(wcs, shape, gal, shape) is None
+
+
+def test_a_beam_far_below_a_pixel_is_refused_with_the_header_named():
+    """A BMAJ written in arcsec where FITS wants degrees would ask for a grid of 10^13 pixels: refuse it clearly."""
+    from radio_unet.errors import RadioUNetError
+    from radio_unet.io import Beam, RadioImage
+    from radio_unet.segment.resample import match_resolution
+
+    wcs = make_celestial_wcs((64, 64), pixel_scale_arcsec=2.0, ra_deg=150.0, dec_deg=50.0)
+    image = RadioImage(np.zeros((64, 64), np.float32), wcs, beam=Beam(6.0 / 3600, 6.0 / 3600), unit="Jy/beam")
+    with pytest.raises(RadioUNetError, match="BMAJ/BMIN"):
+        match_resolution(image, model_pixel_scale=2.0, model_beam=6.0)
+    ok = RadioImage(np.zeros((64, 64), np.float32), wcs, beam=Beam(6.0, 6.0), unit="Jy/beam")
+    assert match_resolution(ok, model_pixel_scale=2.0, model_beam=6.0)[1] == 1.0
