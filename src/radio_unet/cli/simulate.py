@@ -5,7 +5,42 @@ from __future__ import annotations
 import argparse
 import os
 
-__all__ = ["add_arguments", "run"]
+__all__ = ["add_arguments", "run", "sky_overrides"]
+
+
+def sky_overrides(items: list[str]) -> dict:
+    """``["name=value", ...]`` -> ``{name: value}`` (values read as YAML; lists become tuples).
+
+    Examples
+    --------
+    >>> sky_overrides(["z_range=[0.2, 0.6]", "p_halo=0.8", "halo_power_range=[2e24, 2e26]"])
+    {'z_range': (0.2, 0.6), 'p_halo': 0.8, 'halo_power_range': (2e+24, 2e+26)}
+    """
+    import yaml
+
+    from ..errors import RadioUNetError
+
+    changes = {}
+    for item in items:
+        name, sep, text = item.partition("=")
+        if not sep or not name.strip():
+            raise RadioUNetError(f"--sky {item!r}: expected NAME=VALUE, e.g. --sky 'z_range=[0.2, 0.6]'")
+        try:
+            value = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise RadioUNetError(f"--sky {item!r}: the value is not YAML ({str(exc).splitlines()[0]})") from None
+        changes[name.strip()] = tuple(map(_number, value)) if isinstance(value, list) else _number(value)
+    return changes
+
+
+def _number(value):
+    """YAML 1.1 reads ``2e24`` (no dot) as a string: numbers written that way become floats."""
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    return value
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -43,6 +78,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="FITS cut-outs of real radio galaxies (e.g. MiraBest) added to every field as contaminants, rescaled "
              "and rotated (radio_unet.sky.templates)",
     )
+    parser.add_argument(
+        "--sky", action="append", default=[], metavar="NAME=VALUE",
+        help="override one sky-model parameter of the preset (radio_unet.sky.SkyConfig; repeatable; the value is "
+             "read as YAML), e.g. --sky 'halo_power_range=[3e24, 3e26]' --sky 'z_range=[0.2, 0.6]'",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -64,6 +104,11 @@ def run(args: argparse.Namespace) -> int:
 
         load_templates(args.rg_templates)
         preset = preset.with_overrides(sky={**preset.sky, "rg_templates": args.rg_templates})
+    if args.sky:
+        from ..sky.config import SkyConfig
+
+        preset = preset.with_overrides(sky={**preset.sky, **sky_overrides(args.sky)})
+        SkyConfig().with_overrides(**preset.sky)  # unknown names and bad values fail here, once
     table = simulate_dataset(
         preset, args.n, args.out, seed=args.seed, route=args.route,
         workers=args.workers, scheduler=args.scheduler, gallery=args.gallery,

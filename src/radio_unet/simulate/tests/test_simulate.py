@@ -84,6 +84,26 @@ def test_invalid_parameters(tmp_path, capsys):
         get_preset("vlass")
 
 
+def test_sky_overrides_from_the_command_line(tmp_path, capsys):
+    """--sky NAME=VALUE reaches the sky model (numbers written 2e24 included); bad names and values are one line."""
+    out = tmp_path / "halos"
+    assert main(["simulate", "--preset", "lotss-6as-512", "--npix", "128", "--n", "1", "--seed", "3", "--gallery", "0",
+                 "--out", str(out), "--sky", "n_clusters=[2, 2]", "--sky", "p_halo=0.8",
+                 "--sky", "halo_power_range=[5e25, 5e25]"]) == 0
+    record = json.loads((out / "sim_00000.json").read_text())
+    components = record["components"] if isinstance(record["components"], list) else json.loads(record["components"])
+    halos = [c for c in components if c["kind"] == "halo"]
+    assert halos and all(c["power_w_hz"] == pytest.approx(5e25) for c in halos)
+    assert len({c["cluster"] for c in components if c.get("cluster") is not None}) == 2
+    capsys.readouterr()
+    for bad, message in (("halo_powr=1", "unknown sky config option"), ("p_halo", "expected NAME=VALUE"),
+                         ("z_range=[0.6, 0.2]", "z_range")):
+        assert main(["simulate", "--preset", "lotss-6as-512", "--n", "1", "--out", str(tmp_path / "bad"),
+                     "--sky", bad]) == 2
+        assert message in capsys.readouterr().err
+    assert not (tmp_path / "bad").exists()
+
+
 def test_dask_workers_give_the_same_files(dataset, tmp_path):
     """Two Dask worker processes make the same files as a serial run."""
     out, _ = dataset
