@@ -7,7 +7,11 @@ import sys
 
 from .common import add_image_options, add_inference_options, image_options, inference_options
 
-__all__ = ["add_arguments", "run"]
+__all__ = ["add_arguments", "run", "OFFSET_WARNING"]
+
+#: |median| / rms of an image above which segment warns that its noise is not centred on zero (real LoTSS-DR1
+#: cut-outs: +0.02 and +0.16; the ATCA Scorpio fields of ../shared/data: +0.8 to +1.1).
+OFFSET_WARNING = 0.5
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -26,6 +30,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scheduler", help="address of an existing Dask scheduler")
     parser.add_argument("--no-png", action="store_true", help="skip the pictures")
     parser.add_argument("--overwrite", action="store_true", help="redo finished outputs")
+    parser.add_argument("--subtract-median", action="store_true",
+                        help="subtract the image's 3-sigma clipped median first: for images whose noise is not "
+                             "centred on zero (segment warns above %g sigma), which the network reads as diffuse "
+                             "emission everywhere" % OFFSET_WARNING)
     add_image_options(parser)
 
 
@@ -36,7 +44,8 @@ class _Job:
         self.out = args.out
         self.kwargs = dict(model=args.model, tiling=args.tiling, threshold=args.threshold, peak_threshold=args.peak_threshold,
                            read_options=image_options(args),
-                           png=not args.no_png, overwrite=args.overwrite, **inference_options(args))
+                           png=not args.no_png, overwrite=args.overwrite, subtract_median=args.subtract_median,
+                           **inference_options(args))
 
     def __call__(self, path: str) -> dict:
         from ..segment.run import segment_file
@@ -57,6 +66,11 @@ def run(args: argparse.Namespace) -> int:
     for r in results:
         state = "already done" if r["skipped"] else f"{100 * r['fraction_above']:.2f}% above threshold"
         print(f"{r['input']}: {r['prob']} ({state})")
+        level = r.get("background_sigma", 0.0)
+        if abs(level) > OFFSET_WARNING and not args.subtract_median:
+            print(f"radio-unet segment: warning: {r['input']}: its noise sits at {level:+.2f} sigma, not at zero; the "
+                  "network reads such an offset as diffuse emission everywhere. If it is not emission, rerun with "
+                  "--subtract-median --overwrite", file=sys.stderr)
     for path, message in failures:
         print(f"radio-unet segment: error: {message if str(path) in message else f'{path}: {message}'}", file=sys.stderr)
     return 2 if failures else 0

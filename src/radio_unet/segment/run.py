@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from astropy.io import fits
 from ..io import image_header, open_image_memmap, read_image
 from ..io.atomic import remove_stale_temporaries
 from ..io.ds9 import mask_polygons, write_ds9_polygons
+from ..stats import background_level
 from .load import Segmenter, load_segmenter
 from .resample import back_to_grid, match_resolution
 from .tiling import release_pages
@@ -140,6 +142,7 @@ def segment_file(
     read_options: dict | None = None,
     png: bool = True,
     overwrite: bool = False,
+    subtract_median: bool = False,
 ) -> dict:
     """Segment one FITS image and write its outputs.
 
@@ -157,11 +160,18 @@ def segment_file(
     gives the calibration images of int8 quantisation when the model has no
     cached int8 export yet (:class:`~radio_unet.segment.load.Segmenter`).
 
+    The level the image's noise sits at is measured
+    (:func:`radio_unet.stats.background_level`) and returned in units of its
+    rms (``background_sigma``): a level far from zero is an offset that the
+    network reads as diffuse emission everywhere. ``subtract_median``
+    subtracts it before segmenting (the image is then copied in memory).
+
     Returns
     -------
     dict
         ``input``, output paths, ``skipped`` (already finished), resampling
-        factor and the fraction of valid pixels above ``threshold``.
+        factor, the fraction of valid pixels above ``threshold`` and
+        ``background_sigma``.
     """
     segmenter = cached_segmenter(str(model), backend, device, precision, bool(tta), bool(compile), calibration)
     paths = output_paths(path, out_dir, classes=segmenter.multiclass)
@@ -170,7 +180,8 @@ def segment_file(
         from ..islands import active_peak, island_mask
 
         peak = active_peak(threshold, peak_threshold)
-    optional = {**({"peak_threshold": peak} if peak else {}), **({"tta": True} if tta else {})}
+    optional = {**({"peak_threshold": peak} if peak else {}), **({"tta": True} if tta else {}),
+                **({"subtract_median": True} if subtract_median else {})}
     options = {"tiling": tiling, "threshold": threshold, "precision": precision,
                "read": {k: str(v) for k, v in (read_options or {}).items()}, **optional}
     signature = _signature(segmenter, options)
@@ -181,8 +192,13 @@ def segment_file(
     card = segmenter.card
     model_beam = (card.beam_arcsec or {}).get("major")
     work, factor = match_resolution(image, model_pixel_scale=card.pixel_scale_arcsec, model_beam=model_beam)
+    level, rms = background_level(work.data)
+    background_sigma = level / rms if rms > 0 else float("nan")
+    if subtract_median and np.isfinite(level):
+        work = replace(work, data=np.asarray(work.data, np.float32) - np.float32(level))
     provenance = {"model": str(model), "model_sha256": card.sha256, "input": Path(path).name, "tiling": tiling,
-                  "precision": precision, "threshold": threshold, **optional, "resample": factor, "signature": signature}
+                  "precision": precision, "threshold": threshold, **optional, "resample": factor,
+                  "background_sigma": round(background_sigma, 3), "signature": signature}
     header = image_header(image.wcs, beam=image.beam, unit="probability", provenance=provenance)
     # The probability map is written last: its signature marks the outputs as finished.
     with open_image_memmap(paths["prob"], image.shape, np.float32, header) as prob:
@@ -209,8 +225,8 @@ def segment_file(
         if png:
             _save_picture(paths, segmenter, image, small, small_mask, step, threshold=threshold,
                           title=Path(path).name, peak=bool(peak))
-    return {"input": str(path), "skipped": False, "resample": factor,
-            "fraction_above": fraction, **{k: str(v) for k, v in paths.items()}}
+    return {"input": str(path), "skipped": False, "resample": factor, "fraction_above": fraction,
+            "background_sigma": background_sigma, **{k: str(v) for k, v in paths.items()}}
 
 
 #: Longest side of the maps drawn in the picture. Its panels show about 480x480 pixels (5 inches at 110 dpi, less

@@ -245,3 +245,30 @@ def test_classifier_writes_class_map_and_class_probabilities(tmp_path, tiny_clas
     inner = np.zeros_like(valid)
     inner[8:-3, 3:-3] = True
     np.testing.assert_allclose(cube[:, inner].sum(axis=0), 1.0, atol=1e-3 if scale == 2.0 else 0.05)
+
+
+def test_an_offset_image_is_warned_about_and_subtract_median_removes_it(tmp_path, tiny_model, capsys):
+    """Noise sitting 1 sigma above zero is measured (header and warning); --subtract-median segments it exactly
+    as the same noise shifted to a zero median by hand, and is part of the outputs' signature."""
+    h = celestial_header(nx=96, ny=64, scale_arcsec=2.0)
+    h["BMAJ"], h["BMIN"], h["BPA"], h["BUNIT"] = 6.0 / 3600, 6.0 / 3600, 0.0, "JY/BEAM"
+    noise = np.random.default_rng(4).normal(0.0, 1e-4, (64, 96)).astype(np.float32)
+    shifted = write_fits(tmp_path / "offset.fits", noise + np.float32(1e-4), h)
+    from radio_unet.stats import background_level
+
+    centred = write_fits(tmp_path / "centred.fits", noise - np.float32(background_level(noise)[0]), h)
+    out = tmp_path / "out"
+    common = ["-o", str(out), "--model", str(tiny_model), "--no-png"]
+    assert main(["segment", str(shifted), *common]) == 0
+    captured = capsys.readouterr()
+    assert "noise sits at +1.0" in captured.err and "--subtract-median" in captured.err
+    assert abs(fits.getheader(out / "offset.prob.fits")["HIERARCH RUNET BACKGROUND_SIGMA"] - 1.0) < 0.1
+    plain = read_image(out / "offset.prob.fits").data
+    assert main(["segment", str(shifted), *common, "--subtract-median"]) == 0
+    captured = capsys.readouterr()
+    assert "already done" not in captured.out and "warning" not in captured.err
+    assert main(["segment", str(centred), *common]) == 0
+    assert "warning" not in capsys.readouterr().err
+    subtracted, by_hand = read_image(out / "offset.prob.fits").data, read_image(out / "centred.prob.fits").data
+    np.testing.assert_allclose(subtracted, by_hand, atol=1e-5)
+    assert np.abs(subtracted - plain).max() > 1e-3
