@@ -8,8 +8,9 @@ one line and exits non-zero, never with a traceback.
 from __future__ import annotations
 
 from os import PathLike
+from typing import Iterable
 
-__all__ = ["RadioUNetError", "InputError"]
+__all__ = ["RadioUNetError", "InputError", "check_choice"]
 
 
 class RadioUNetError(Exception):
@@ -31,3 +32,23 @@ class InputError(RadioUNetError):
         self.path = str(path)
         self.problem = problem
         super().__init__(f"{self.path}: {problem}")
+
+
+def check_choice(value, choices: Iterable, what: str):
+    """``value`` when it is one of ``choices``; otherwise a :class:`RadioUNetError` that names ``what`` and lists them.
+
+    The one lookup of every option that takes one of a few named values (routes, backends, tilings, losses...).
+
+    Examples
+    --------
+    >>> check_choice("paper", ("window", "paper"), "tiling")
+    'paper'
+    >>> check_choice("tiles", ("window", "paper"), "tiling")
+    Traceback (most recent call last):
+    ...
+    radio_unet.errors.RadioUNetError: unknown tiling 'tiles': choose one of 'window', 'paper'
+    """
+    choices = tuple(choices)
+    if value in choices:
+        return value
+    raise RadioUNetError(f"unknown {what} {value!r}: choose one of {', '.join(map(repr, choices))}")

@@ -27,7 +27,7 @@ import math
 import numpy as np
 from astropy.stats import gaussian_fwhm_to_sigma
 
-from ..errors import RadioUNetError
+from ..errors import check_choice
 from ..sky.compact import CATALOGUE_DTYPE, catalogue_blobs, draw_fluxes, draw_sizes
 from ..sky.render import Blobs, add_blobs, render_blobs
 from ..stats import robust_rms
@@ -340,9 +340,5 @@ def simulate_observed(preset: CountsPreset, family: str, rng: np.random.Generato
 
 def simulate_field(preset: CountsPreset, family: str, *, seed: int, index: int, route: str = "fast", **kwargs) -> dict:
     """Field ``index`` of a data set: :func:`simulate_fast` or :func:`simulate_observed` with :func:`field_rng`."""
-    rng = field_rng(seed, index)
-    if route == "fast":
-        return simulate_fast(preset, family, rng, **kwargs)
-    if route == "observe":
-        return simulate_observed(preset, family, rng, **kwargs)
-    raise RadioUNetError(f"unknown route {route!r}: use 'fast' or 'observe'")
+    simulate = {"fast": simulate_fast, "observe": simulate_observed}[check_choice(route, ("fast", "observe"), "route")]
+    return simulate(preset, family, field_rng(seed, index), **kwargs)

@@ -28,7 +28,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
-from ..errors import RadioUNetError
+from ..errors import RadioUNetError, check_choice
 from .augment import N_DIHEDRAL, augment_pair
 from .normalize import DEFAULT_VMAX, DEFAULT_VMIN, Normalization
 from .sources import PairReader, discover_all_pairs
@@ -385,8 +385,7 @@ class DataConfig:
     max_open: int = 4
 
     def __post_init__(self):
-        if self.cache not in ("none", "npy"):
-            raise RadioUNetError(f"cache must be 'none' or 'npy', got {self.cache!r}")
+        check_choice(self.cache, ("none", "npy"), "tile cache")
         if int(self.tile) <= 0:
             raise RadioUNetError(f"tile must be positive, got {self.tile}")
         if isinstance(self.root, (list, tuple)):

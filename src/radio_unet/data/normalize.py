@@ -36,7 +36,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from ..errors import RadioUNetError
+from ..errors import RadioUNetError, check_choice
 from ..io.units import JY_BEAM, JY_PIXEL, convert_brightness
 from ..stats import grid_sample
 
@@ -267,10 +267,8 @@ class Normalization:
         object.__setattr__(self, "box_beams", float(self.box_beams))
         object.__setattr__(self, "cap_sigma", float(self.cap_sigma))
         _check_limits(self.vmin, self.vmax)
-        if self.unit not in _UNITS:
-            raise RadioUNetError(f"normalisation unit must be 'Jy/pixel' or 'Jy/beam', got {self.unit!r}")
-        if self.kind not in KINDS:
-            raise RadioUNetError(f"normalisation kind must be one of {', '.join(KINDS)}, got {self.kind!r}")
+        check_choice(self.unit, _UNITS, "normalisation unit")
+        check_choice(self.kind, KINDS, "normalisation kind")
         if not (self.box_beams > 0 and self.cap_sigma > 1):
             raise RadioUNetError(f"normalisation needs box_beams > 0 and cap_sigma > 1, got {self.box_beams}, "
                                  f"{self.cap_sigma}")

@@ -30,7 +30,7 @@ from typing import Sequence
 import numpy as np
 from astropy.io import fits
 
-from ..errors import InputError, RadioUNetError
+from ..errors import InputError, RadioUNetError, check_choice
 from ..io import Beam, parse_beam, read_image
 from ..lru import LRUCache
 from ..sky.components import DIFFUSE_CLASSES
@@ -85,8 +85,7 @@ class ImagePair:
     sky_threshold: float = 1e-8
 
     def __post_init__(self):
-        if self.target_kind not in TARGET_KINDS:
-            raise RadioUNetError(f"target_kind must be one of {', '.join(TARGET_KINDS)}, got {self.target_kind!r}")
+        check_choice(self.target_kind, TARGET_KINDS, "target kind")
 
 
 @dataclass(frozen=True)
@@ -140,8 +139,7 @@ def read_manifest(
     if not path.exists():
         raise InputError(path, "no manifest.csv: is this a folder written by 'radio-unet simulate'? "
                                "For your own FITS files give --image-glob and --mask-glob or --sky-glob")
-    if target not in TARGET_KINDS:
-        raise RadioUNetError(f"target must be one of {', '.join(TARGET_KINDS)}, got {target!r}")
+    check_choice(target, TARGET_KINDS, "target")
     with open(path, newline="", encoding="utf-8") as fh:
         reader = csv.DictReader(line for line in fh if not line.lstrip().startswith("#"))
         columns = set(reader.fieldnames or [])

@@ -28,7 +28,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from ..errors import RadioUNetError
+from ..errors import RadioUNetError, check_choice
 from ..io.atomic import atomic_path
 from .card import ModelCard
 from .runtime import EXPORT_REVISION, OnnxPredictor, onnx_predict_proba
@@ -99,8 +99,7 @@ def export_onnx(
     cfg = model.config
     if tile <= 0 or tile % cfg.divisor:
         raise RadioUNetError(f"tile {tile} must be a positive multiple of {cfg.divisor} (2**depth)")
-    if exporter not in ("auto", "legacy", "dynamo"):
-        raise RadioUNetError(f"unknown ONNX exporter {exporter!r}: use 'auto', 'legacy' or 'dynamo'")
+    check_choice(exporter, ("auto", "legacy", "dynamo"), "ONNX exporter")
     import onnx
 
     path = Path(path)

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import scipy.fft
 
-from ..errors import RadioUNetError
+from ..errors import RadioUNetError, check_choice
 from ..io.beam import Beam
 from ..stats import robust_rms
 from .artefacts import DD_GAIN_ERRORS, Artefacts, correlated_noise, dd_artefacts
@@ -143,9 +143,7 @@ def image_visibilities(vis: np.ndarray, instrument: Instrument, *, nthreads: int
 
 def _resolve_route(route: str) -> str:
     key = str(route).lower()
-    if key not in _ROUTE_ALIASES:
-        raise RadioUNetError(f"unknown route {route!r}: use 'image' (fast, image plane) or 'visibility' (ducc0)")
-    return _ROUTE_ALIASES[key]
+    return _ROUTE_ALIASES[check_choice(key, _ROUTE_ALIASES, "route")]
 
 
 def _check_sky(sky, shape) -> np.ndarray:

@@ -21,7 +21,7 @@ from typing import Callable, Sequence, Union
 
 import numpy as np
 
-from ..errors import RadioUNetError
+from ..errors import RadioUNetError, check_choice
 from ..models.card import ModelCard
 from ..models.quantize import quantize_onnx
 from ..models.runtime import EXPORT_REVISION, OnnxPredictor
@@ -67,8 +67,7 @@ def choose_backend(backend: str, *, device: str = "cpu", precision: str = "32", 
     if backend == "auto":
         on_cpu = str(device) == "cpu" and precision in PRECISIONS["onnx"] and not compile
         backend = "onnx" if on_cpu and importlib.util.find_spec("onnxruntime") else "torch"
-    if backend not in PRECISIONS:
-        raise RadioUNetError(f"unknown backend {backend!r}: use 'auto', 'torch' or 'onnx'")
+    check_choice(backend, ("auto", *PRECISIONS), "backend")
     if precision not in PRECISIONS[backend]:
         runs = ", ".join(f"{b}: {'/'.join(p)}" for b, p in PRECISIONS.items())
         raise RadioUNetError(f"precision {precision!r} does not run on the {backend} backend ({runs})")
@@ -197,8 +196,7 @@ class TorchPredictor:
 
         from ..models.fold import fold_batch_norm
 
-        if precision not in PRECISIONS["torch"]:
-            raise RadioUNetError(f"precision must be '32' or 'bf16', got {precision!r}")
+        check_choice(precision, PRECISIONS["torch"], "precision of the torch backend")
         if str(device).startswith("cuda") and not torch.cuda.is_available():
             raise RadioUNetError("--device cuda asked for, but PyTorch sees no CUDA GPU here")
         self.device = torch.device(device)

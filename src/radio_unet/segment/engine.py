@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..data.normalize import Normalization
-from ..errors import RadioUNetError
+from ..errors import check_choice
 from ..io import RadioImage
 from .tiling import DEFAULT_EDGE, DEFAULT_MARGIN, DEFAULT_WINDOW_PIXELS, paper_inference, release_pages, window_inference
 
@@ -52,12 +52,10 @@ def segment_array(
     progress: bool = False,
 ) -> np.ndarray:
     """Probability map of an image with ``tiling`` ``window`` or ``paper`` (see :mod:`.tiling`)."""
-    if tiling == "window":
+    if check_choice(tiling, ("window", "paper"), "tiling") == "window":
         return window_inference(normalized, predict, window=window, margin=margin, edge=edge, max_pixels=max_pixels,
                                 divisor=divisor, out=out, progress=progress)
-    if tiling == "paper":
-        return paper_inference(normalized, predict, tile=tile, stride=stride, out=out, progress=progress)
-    raise RadioUNetError(f"unknown tiling {tiling!r}: use 'window' or 'paper'")
+    return paper_inference(normalized, predict, tile=tile, stride=stride, out=out, progress=progress)
 
 
 def blank_like(prob: np.ndarray, data: np.ndarray, *, rows: int = 1024) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..errors import RadioUNetError
+from ..errors import RadioUNetError, check_choice
 from ..io.atomic import atomic_path
 from ..parallel import run_parallel
 from .generate import image_id, is_done, simulate_one
@@ -84,8 +84,7 @@ def simulate_dataset(
     preset.validate()
     if n < 1:
         raise RadioUNetError(f"--n must be at least 1, got {n}")
-    if route not in ("image", "visibility"):
-        raise RadioUNetError(f"unknown route {route!r}: use 'image' or 'visibility'")
+    check_choice(route, ("image", "visibility"), "route")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     extras = {k: v for k, v in (("background", preset.background), ("rg_templates", preset.sky.get("rg_templates"))) if v}

@@ -28,7 +28,7 @@ from typing import Any, Mapping
 
 from ..data.dataset import DataConfig
 from ..data.normalize import Normalization
-from ..errors import InputError, RadioUNetError
+from ..errors import InputError, RadioUNetError, check_choice
 from ..models.unet import UNetConfig
 
 __all__ = ["TrainConfig", "add_train_arguments", "config_from_args", "PRECISIONS", "FINETUNE_DEFAULTS"]
@@ -178,14 +178,10 @@ class TrainConfig:
             self.data = DataConfig.from_dict(self.data)
         self.model = _model_dict(self.model)
         self.precision = str(self.precision)
-        if self.precision not in PRECISIONS:
-            raise RadioUNetError(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
-        if self.optimizer not in _OPTIMIZERS:
-            raise RadioUNetError(f"optimizer must be one of {', '.join(_OPTIMIZERS)}, got {self.optimizer!r}")
-        if self.loss not in _LOSSES:
-            raise RadioUNetError(f"loss must be one of {', '.join(_LOSSES)}, got {self.loss!r}")
-        if self.export not in ("best", "last"):
-            raise RadioUNetError(f"export must be 'best' or 'last', got {self.export!r}")
+        check_choice(self.precision, PRECISIONS, "precision")
+        check_choice(self.optimizer, _OPTIMIZERS, "optimizer")
+        check_choice(self.loss, _LOSSES, "loss")
+        check_choice(self.export, ("best", "last"), "export")
         if self.deterministic not in (True, False, "warn"):
             raise RadioUNetError(f"deterministic must be true, false or 'warn', got {self.deterministic!r}")
         for key in ("epochs", "batch_size", "num_nodes", "log_every_n_steps", "check_val_every_n_epoch"):

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..errors import RadioUNetError
+from ..errors import RadioUNetError, check_choice
 from ..models.unet import RadioUNet, UNetConfig, build_model
 from .batchnorm import is_frozen_batchnorm
 
@@ -177,10 +177,8 @@ class RadioUNetModule(pl.LightningModule):
         model = dict(model or {"preset": "paper"})
         self.save_hyperparameters()
         self.model: RadioUNet = build_model(UNetConfig.from_dict(model))
-        if optimizer not in ("rmsprop", "adam"):
-            raise RadioUNetError(f"optimizer must be 'rmsprop' or 'adam', got {optimizer!r}")
-        if loss not in ("ce", "dice_ce"):
-            raise RadioUNetError(f"loss must be 'ce' or 'dice_ce', got {loss!r}")
+        check_choice(optimizer, ("rmsprop", "adam"), "optimizer")
+        check_choice(loss, ("ce", "dice_ce"), "loss")
         n_classes = self.model.config.n_classes
         if class_weights is not None:
             if len(class_weights) != n_classes or any(not np.isfinite(w) or w < 0 for w in class_weights):
