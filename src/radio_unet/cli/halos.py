@@ -78,7 +78,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     pr = sub.add_parser("predict", help="P(halo) of FITS cut-outs")
     pr.add_argument("fits", nargs="+", help="FITS files; GLEAM-named band files of one object are stacked")
-    pr.add_argument("--model", required=True, help="a model saved by halos train, or 'halos' for the shipped one")
+    pr.add_argument("--model", default="halos",
+                    help="a model saved by halos train, or 'halos' for the shipped one (default)")
     pr.add_argument("-o", "--out", help="write the table here too (.ecsv or .csv)")
 
 

@@ -260,6 +260,8 @@ def test_cli_cv_train_predict(gleam_dir, tmp_path, capsys):
     capsys.readouterr()
     assert main(["halos", "predict", *files, "--model", str(tmp_path / "model"), "-o", str(tmp_path / "p.ecsv")]) == 0
     assert "abell_0002" in capsys.readouterr().out
+    assert main(["halos", "predict", *files]) == 0, "without --model: the shipped classifier"
+    assert "abell_0002" in capsys.readouterr().out
     # one band of four: a one-line error naming the object's file, exit 2
     assert main(["halos", "predict", files[0], "--model", str(tmp_path / "model")]) == 2
     err = capsys.readouterr().err
