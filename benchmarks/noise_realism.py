@@ -95,17 +95,7 @@ def parse_overrides(items: list[str], preset) -> dict:
 
     import yaml
 
-    def tuples(value):
-        if isinstance(value, list):
-            return tuple(tuples(v) for v in value)
-        if isinstance(value, dict):
-            return {k: tuples(v) for k, v in value.items()}
-        if isinstance(value, str):
-            try:
-                return float(value)
-            except ValueError:
-                return value
-        return value
+    from radio_unet.cli.simulate import yaml_numbers
 
     def parse(text):
         try:
@@ -118,7 +108,7 @@ def parse_overrides(items: list[str], preset) -> dict:
         key, sep, text = item.partition("=")
         if not sep or not key.strip():
             raise SystemExit(f"--override needs key=value, got {item!r}")
-        value = tuples(parse(text))
+        value = yaml_numbers(parse(text))
         field, _, sub = key.strip().partition(".")
         if sub:
             base = dict(changes.get(field, getattr(preset, field, None) or {}))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 
-__all__ = ["add_arguments", "run", "sky_overrides"]
+__all__ = ["add_arguments", "run", "sky_overrides", "yaml_numbers"]
 
 
 def sky_overrides(items: list[str]) -> dict:
@@ -29,12 +29,23 @@ def sky_overrides(items: list[str]) -> dict:
             value = yaml.safe_load(text)
         except yaml.YAMLError as exc:
             raise RadioUNetError(f"--sky {item!r}: the value is not YAML ({str(exc).splitlines()[0]})") from None
-        changes[name.strip()] = tuple(map(_number, value)) if isinstance(value, list) else _number(value)
+        changes[name.strip()] = yaml_numbers(value)
     return changes
 
 
-def _number(value):
-    """YAML 1.1 reads ``2e24`` (no dot) as a string: numbers written that way become floats."""
+def yaml_numbers(value):
+    """A value read from YAML with lists made tuples (recursively, dicts too) and numbers written as strings made
+    floats: YAML 1.1 reads ``2e24`` (no dot) as a string.
+
+    Examples
+    --------
+    >>> yaml_numbers({"a": ["2e24", 1, "x"]})
+    {'a': (2e+24, 1, 'x')}
+    """
+    if isinstance(value, list):
+        return tuple(yaml_numbers(v) for v in value)
+    if isinstance(value, dict):
+        return {k: yaml_numbers(v) for k, v in value.items()}
     if isinstance(value, str):
         try:
             return float(value)
