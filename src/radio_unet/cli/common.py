@@ -46,9 +46,10 @@ def add_inference_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--precision", choices=["32", "bf16", "int8"], default="32",
                         help="32 (default); bf16: PyTorch autocast (AVX-512 BF16 CPUs, GPUs); int8: ONNX Runtime, "
                              "calibrated once per model on simulated fields (about 2x faster on CPUs with VNNI)")
-    parser.add_argument("--tta", action="store_true",
+    parser.add_argument("--tta", action=argparse.BooleanOptionalAction, default=None,
                         help="test-time augmentation: average the network over the eight flips and quarter turns of "
-                             "each window (8x the work; a little more accurate)")
+                             "each window (default: on; 8x the network's work, more accurate on every survey: "
+                             "docs/model.md); --no-tta for speed")
     parser.add_argument("--compile", action="store_true",
                         help="run the PyTorch backend through torch.compile: the first window of each shape is "
                              "compiled (about 30 s on a CPU, which needs a C++ compiler; with --tta a non-square "
@@ -60,10 +61,11 @@ def inference_options(args: argparse.Namespace) -> dict:
 
     A backend that cannot run the precision is an error here, once, before any file is read.
     """
-    from ..segment.backends import choose_backend
+    from ..segment.backends import DEFAULT_TTA, choose_backend
 
     choose_backend(args.backend, device=args.device, precision=args.precision, compile=args.compile)
-    return {"backend": args.backend, "device": args.device, "precision": args.precision, "tta": args.tta,
+    tta = DEFAULT_TTA if args.tta is None else bool(args.tta)
+    return {"backend": args.backend, "device": args.device, "precision": args.precision, "tta": tta,
             "compile": args.compile, "calibration": calibration_images}
 
 

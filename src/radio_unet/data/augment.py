@@ -9,10 +9,14 @@ left-right flip when ``op >= 4``. ``op = 0`` is the identity.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import torch
 
 from ..errors import RadioUNetError
+
+if TYPE_CHECKING:
+    import torch
 
 __all__ = ["N_DIHEDRAL", "dihedral", "inverse_dihedral", "augment_pair", "random_dihedral_ops"]
 
@@ -46,7 +50,9 @@ def dihedral(array: np.ndarray | torch.Tensor, op: int) -> np.ndarray | torch.Te
     """
     op = _check(op)
     k, flip = op % 4, op >= 4
-    if isinstance(array, torch.Tensor):
+    if not isinstance(array, np.ndarray):  # a tensor: PyTorch is imported by whoever made it
+        import torch
+
         out = torch.flip(array, dims=(-1,)) if flip else array
         return torch.rot90(out, k, dims=(-2, -1)) if k else out
     out = np.flip(array, axis=-1) if flip else array

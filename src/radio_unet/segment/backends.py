@@ -21,12 +21,13 @@ from typing import Callable, Sequence, Union
 
 import numpy as np
 
+from ..data.augment import N_DIHEDRAL, dihedral, inverse_dihedral
 from ..errors import RadioUNetError, check_choice
 from ..models.card import ModelCard
 from ..models.quantize import quantize_onnx
 from ..models.runtime import EXPORT_REVISION, OnnxPredictor
 
-__all__ = ["PRECISIONS", "choose_backend", "check_compile", "cache_dir", "cached_onnx", "Calibration", "TorchPredictor",
+__all__ = ["PRECISIONS", "DEFAULT_TTA", "choose_backend", "check_compile", "cache_dir", "cached_onnx", "Calibration", "TorchPredictor",
            "make_predictor", "symmetrized"]
 
 #: Precisions per backend: torch runs float32 or bf16 autocast, ONNX Runtime float32 or int8.
@@ -266,6 +267,11 @@ def make_predictor(model, *, backend: str = "torch", device: str = "cpu", precis
     raise RadioUNetError(f"unknown backend {backend!r}: use 'torch' or 'onnx'")
 
 
+#: Whether segmentation averages the network over the eight orientations of the square unless told otherwise
+#: (:func:`symmetrized`; ``radio-unet segment --no-tta`` turns it off).
+DEFAULT_TTA = True
+
+
 def symmetrized(predict, *, ops: int | None = None):
     """Test-time augmentation: ``predict`` averaged over the symmetries of the square.
 
@@ -289,8 +295,6 @@ def symmetrized(predict, *, ops: int | None = None):
     callable
         A predictor with the same signature.
     """
-    from ..data.augment import N_DIHEDRAL, dihedral, inverse_dihedral  # imports PyTorch (augment's tensors)
-
     ops = N_DIHEDRAL if ops is None else int(ops)
     if not 1 <= ops <= N_DIHEDRAL:
         raise RadioUNetError(f"test-time augmentation takes 1 to {N_DIHEDRAL} symmetries, got {ops}")

@@ -15,6 +15,7 @@ from ..io import image_header, open_image_memmap, read_image
 from ..io.atomic import remove_stale_temporaries
 from ..io.ds9 import mask_polygons, write_ds9_polygons
 from ..stats import background_level
+from .backends import DEFAULT_TTA
 from .load import Segmenter, load_segmenter
 from .resample import back_to_grid, match_resolution
 from .tiling import release_pages
@@ -117,7 +118,7 @@ def is_finished(paths: dict[str, Path], signature: str, *, png: bool = True) -> 
 
 
 @lru_cache(maxsize=4)
-def cached_segmenter(model: str, backend: str, device: str, precision: str, tta: bool = False,
+def cached_segmenter(model: str, backend: str, device: str, precision: str, tta: bool = DEFAULT_TTA,
                      compile: bool = False, calibration=None) -> Segmenter:
     """One loaded model per process (Dask workers reuse it across files); ``calibration``: int8 calibration as a
     function ``f(card) -> images`` (hashable, see :func:`~radio_unet.segment.backends.cached_onnx`)."""
@@ -136,7 +137,7 @@ def segment_file(
     backend: str = "auto",
     device: str = "cpu",
     precision: str = "32",
-    tta: bool = False,
+    tta: bool = DEFAULT_TTA,
     compile: bool = False,
     calibration=None,
     read_options: dict | None = None,
@@ -156,8 +157,9 @@ def segment_file(
     Temporary files that a killed earlier run left for these outputs are
     removed first (:func:`~radio_unet.io.atomic.remove_stale_temporaries`).
     ``tta`` averages the network over the eight orientations of each window
-    and ``compile`` runs it through :func:`torch.compile`; ``calibration``
-    gives the calibration images of int8 quantisation when the model has no
+    (on by default: :data:`~radio_unet.segment.backends.DEFAULT_TTA`) and
+    ``compile`` runs it through :func:`torch.compile`; ``calibration`` gives
+    the calibration images of int8 quantisation when the model has no
     cached int8 export yet (:class:`~radio_unet.segment.load.Segmenter`).
 
     The level the image's noise sits at is measured

@@ -66,7 +66,8 @@ def test_card_split_must_belong_to_the_scored_folder(tmp_path):
 
 
 def test_dataset_mode_scores_every_image_and_names_tta_rows(tmp_path, capsys):
-    """--dataset with a model: one row per image and method; --tta renames the network's rows."""
+    """--dataset with a model: one row per image and method; test-time augmentation (the default) names the
+    network's rows after it, --no-tta gives the plain rows."""
     import torch
 
     from radio_unet.models import build_model, save_model
@@ -78,7 +79,7 @@ def test_dataset_mode_scores_every_image_and_names_tta_rows(tmp_path, capsys):
     model = tmp_path / "tiny.safetensors"
     save_model(model, build_model({"base_filters": 4, "depth": 2, "dropout": 0.0}).eval(),
                {"normalization": {"vmin": 1e-10, "vmax": 1e-5, "unit": "Jy/pixel"}})
-    for extra, network in (([], "radio-unet"), (["--tta"], "radio-unet tta")):
+    for extra, network in ((["--no-tta"], "radio-unet"), ([], "radio-unet tta")):
         out = tmp_path / f"ev{len(extra)}"
         assert main(["evaluate", "--dataset", str(data), "--model", str(model), "--split", "all", "--no-external",
                      "-o", str(out), *extra]) == 0

@@ -34,7 +34,8 @@ def test_20000px_mosaic_under_4gb(tmp_path):
         model = build_model({{"base_filters": 4, "depth": 2, "dropout": 0.0}}).eval()
         save_model(r"{tmp_path}/tiny.safetensors", model, {{"normalization": {{"vmin": 1e-7, "vmax": 1e-2, "unit": "Jy/beam"}},
                    "pixel_scale_arcsec": 2.0, "beam_arcsec": {{"major": 6.0, "minor": 6.0, "pa": 0.0}}}})
-        result = segment_file(r"{tmp_path}/mosaic.fits", r"{tmp_path}/out", model=r"{tmp_path}/tiny.safetensors", png=False)
+        result = segment_file(r"{tmp_path}/mosaic.fits", r"{tmp_path}/out", model=r"{tmp_path}/tiny.safetensors", png=False,
+                              tta=False)  # one orientation: 8 passes over 4e8 px take minutes here
         peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
         print(json.dumps({{"peak_gb": peak_gb, **result}}))
         """

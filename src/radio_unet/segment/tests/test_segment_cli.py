@@ -78,15 +78,16 @@ def test_rerun_skips_and_bad_files_do_not_stop_others(tmp_path, tiny_model, caps
 
 
 def test_tta_averages_orientations_and_is_part_of_the_signature(tmp_path, tiny_model, capsys):
-    """--tta gives another map than the plain run (so a finished plain run is redone), records it, and is
-    skipped on its own rerun."""
+    """Test-time augmentation (the default) gives another map than --no-tta (so a finished plain run is redone),
+    records it, and is skipped on its own rerun, with or without the explicit --tta."""
     src = _image(tmp_path, shape=(64, 96))
     out = tmp_path / "out"
     args = ["segment", str(src), "-o", str(out), "--model", str(tiny_model), "--no-png"]
-    assert main(args) == 0
+    assert main(args + ["--no-tta"]) == 0
+    assert "HIERARCH RUNET TTA" not in fits.getheader(out / "field.prob.fits")
     plain = read_image(out / "field.prob.fits").data
     capsys.readouterr()
-    assert main(args + ["--tta"]) == 0
+    assert main(args) == 0
     assert "already done" not in capsys.readouterr().out
     tta = read_image(out / "field.prob.fits").data
     assert fits.getheader(out / "field.prob.fits")["HIERARCH RUNET TTA"] is True
