@@ -29,6 +29,7 @@ COMMANDS: dict[str, str] = {
     "targets": "Per galaxy cluster: cut out, segment, detection ratio R within 2.2 R500, threshold sweep.",
     "cutout": "Cut square images around targets out of survey mosaics, WCS kept.",
     "calibrate": "Divide a model's training class weights out of its probabilities (prior correction of the head bias).",
+    "merge": "Interpolate the weights of two fine-tunes of one network (WiSE-FT).",
     "finetune": "Fine-tune a trained model on a few real images with masks (top layers only).",
     "mask": "Make a 0/1 label mask from an image: k-sigma of a local rms map, islands, region.",
     "demo": "Simulate one LoTSS-like field, segment it with the shipped model, and show the result.",

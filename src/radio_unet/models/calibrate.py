@@ -19,7 +19,6 @@ their diffuse calls outside their islands.
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 from os import PathLike
 from typing import Sequence
 
@@ -123,7 +122,7 @@ def calibrate_model(
         correction) and a note in front of the source's notes.
     """
     from .registry import resolve_model
-    from .serialize import load_model, save_model
+    from .serialize import load_model, save_derived_model
 
     path = resolve_model(source)
     model, card = load_model(path)
@@ -147,6 +146,4 @@ def calibrate_model(
     }
     note = (f"Calibrated copy (prior correction of {', '.join(calibration['classes'])}; alpha {alpha:g}) of the model "
             f"with sha256 {card.sha256}, whose training metrics are in extra.calibration.source_metrics.")
-    new = replace(card, metrics={}, notes=f"{note} {card.notes or ''}".strip(),
-                  extra={**(card.extra or {}), "calibration": calibration})
-    return save_model(out, model, new)
+    return save_derived_model(out, model, card, "calibration", calibration, note)

@@ -21,7 +21,7 @@ from ..io.atomic import atomic_path
 from .card import CARD_NAME, WEIGHTS_NAME, ModelCard, check_weights, model_paths, read_card, sha256_file, software_versions, utc_now
 from .unet import RadioUNet
 
-__all__ = ["save_model", "load_model", "read_card", "model_paths", "sha256_file", "WEIGHTS_NAME", "CARD_NAME"]
+__all__ = ["save_model", "save_derived_model", "load_model", "read_card", "model_paths", "sha256_file", "WEIGHTS_NAME", "CARD_NAME"]
 
 
 def _default_permissions(path: Path) -> None:
@@ -127,3 +127,38 @@ def load_model(path: str | PathLike, *, device: str | torch.device = "cpu", veri
         raise InputError(weights_path, f"weights do not fit the card's architecture {card.architecture.name!r}: {'; '.join(parts)}")
     model.load_state_dict(tensors, strict=True)
     return model.to(device).eval(), card
+
+
+def save_derived_model(path: str | PathLike, model: RadioUNet, source: ModelCard, key: str, record: dict,
+                       note: str) -> ModelCard:
+    """Save a model made from a trained one without training (calibrated, merged) under ``source``'s card.
+
+    The card keeps ``source``'s data set, training and notes, records how the
+    model was made as ``extra[key] = record``, puts ``note`` in front of the
+    notes and empties ``metrics``: those of ``source`` were measured on other
+    weights (``record`` may carry them).
+
+    Parameters
+    ----------
+    path : str or path-like
+        Output ``.safetensors`` file or folder.
+    model : RadioUNet
+        The derived network.
+    source : ModelCard
+        The card of the model it was derived from.
+    key : str
+        Name of the record in ``extra`` (``"calibration"``, ``"merge"``).
+    record : dict
+        What was done (method, parameters, source sha256s, command).
+    note : str
+        One sentence for the notes.
+
+    Returns
+    -------
+    ModelCard
+        The card as written (:func:`save_model`).
+    """
+    card = replace(source, metrics={}, notes=f"{note} {source.notes or ''}".strip(),
+                   extra={**(source.extra or {}), key: record})
+    return save_model(path, model, card)
+
