@@ -33,7 +33,7 @@ from radio_unet.io import make_celestial_wcs
 from radio_unet.models import load_model
 from radio_unet.models.unet import RadioUNet
 from radio_unet.segment import resolve_model, segment_array
-from radio_unet.segment.backends import cached_onnx, make_predictor
+from radio_unet.segment.backends import DEFAULT_TTA, cached_onnx, make_predictor
 from radio_unet.segment.engine import window_pixels
 
 #: End-to-end runs: (label, extra options of `radio-unet segment`).
@@ -201,7 +201,9 @@ def e2e_lines(args, card, network: dict) -> list[str]:
         "Best of the repeats after one warm-up run (the ONNX exports cached); Gaussian-noise fields at the model's "
         "pixel scale and beam, every output written (probability, mask, class maps, regions, PNG) unless noted. "
         "CPU: user + system seconds of the process (ONNX Runtime runs two threads, so the network's CPU time can "
-        "exceed its wall time); on a shared machine the CPU time is the steadier number.",
+        "exceed its wall time); on a shared machine the CPU time is the steadier number. The end-to-end runs use "
+        f"`segment`'s defaults, test-time augmentation {'on (8 network passes)' if DEFAULT_TTA else 'off'}; the "
+        "network-only column is one pass.",
         "",
         "| run | image | end to end, wall (s) | end to end, CPU (s) | network only, wall (s) |",
         "|---|---|---:|---:|---:|",
