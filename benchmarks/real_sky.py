@@ -68,6 +68,7 @@ from radio_unet.evaluate.realsky import (  # noqa: E402
 )
 from radio_unet.io import read_image, write_image  # noqa: E402
 from radio_unet.models import read_card  # noqa: E402
+from radio_unet.segment.backends import DEFAULT_TTA  # noqa: E402
 from radio_unet.segment.load import resolve_model  # noqa: E402
 from radio_unet.segment.run import output_stem, segment_file  # noqa: E402
 from radio_unet.stats import robust_rms  # noqa: E402
@@ -114,7 +115,7 @@ class Segmented:
 class Runner:
     """Segments files with one model into a working folder and reads the maps back."""
 
-    def __init__(self, model: str, backend: str, work: Path, tta: bool = False):
+    def __init__(self, model: str, backend: str, work: Path, tta: bool = DEFAULT_TTA):
         self.model, self.backend, self.tta = model, backend, tta
         self.inputs, self.outputs = work / "inputs", work / "outputs"
         self.inputs.mkdir(parents=True, exist_ok=True)
@@ -294,15 +295,17 @@ def injections(run: Runner, data: Path, keep: dict, *, quick: bool, seed: int) -
         ref = smoothed_3sigma(injected)
         spot, radius = item["spot"], item["aperture"]
         circle = circle_mask(image.shape, spot, radius)
+        called, seen = seg.prob >= THRESHOLD, truth & valid
         records.append({
-            "image": path.name, "injection": j, "kind": item["kind"], "label": item["label"], "group": item["group"], "level": level,
-            "iou": iou(seg.prob >= THRESHOLD, truth, valid=valid),
-            "area_ratio": float((seg.prob >= THRESHOLD)[valid & circle_mask(image.shape, item["spot"], 2 * item["aperture"])].sum()
-                                / max(int(truth[valid].sum()), 1)),
-            "iou_circle": iou(seg.prob >= THRESHOLD, truth, valid=valid & circle),
-            "recall": float((seg.prob >= THRESHOLD)[truth & valid].mean()) if (truth & valid).any() else float("nan"),
-            "own_class": _class_share(seg, truth & valid, KIND_CLASS[item["kind"]]),
-            "radio_galaxy": _class_share(seg, truth & valid, RADIO_GALAXY),
+            "image": path.name, "injection": j, "kind": item["kind"], "label": item["label"], "group": item["group"],
+            "level": level,
+            "iou": iou(called, truth, valid=valid),
+            "area_ratio": float(called[valid & circle_mask(image.shape, spot, 2 * radius)].sum()
+                                / max(int(seen.sum()), 1)),
+            "iou_circle": iou(called, truth, valid=valid & circle),
+            "recall": float(called[seen].mean()) if seen.any() else float("nan"),
+            "own_class": _class_share(seg, seen, KIND_CLASS[item["kind"]]),
+            "radio_galaxy": _class_share(seg, seen, RADIO_GALAXY),
             "iou_ref": iou(ref, truth, valid=valid),
             "R": detection_ratio(seg.prob, spot, radius), "R_base": detection_ratio(base.prob, spot, radius),
             "R_ref": detection_ratio(ref.astype(float), spot, radius),
@@ -588,8 +591,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="a subset: fewer injections, a few galaxies, one Scorpio field")
     parser.add_argument("--seed", type=int, default=0, help="injection positions and shapes")
     parser.add_argument("--backend", default="auto", choices=("auto", "torch", "onnx"))
-    parser.add_argument("--tta", action=argparse.BooleanOptionalAction, default=True,
-                        help="average the network over the eight orientations of each window (default; segment --tta)")
+    parser.add_argument("--tta", action=argparse.BooleanOptionalAction, default=DEFAULT_TTA,
+                        help="average the network over the eight orientations of each window (segment's default)")
     parser.add_argument("--work", type=Path, default=None,
                         help="keep the injected inputs and maps here (default: a temporary folder)")
     return parser.parse_args(argv)

@@ -116,11 +116,14 @@ def main(argv=None) -> int:
     parser.add_argument("--data", default=str(ROOT / "data_sim" / "indep"), help="folder of the per-preset fields")
     parser.add_argument("--external", action="store_true", help="also score PyBDSF and breizorro (slow)")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "survey_presets.md"))
-    parser.add_argument("--tta", action=argparse.BooleanOptionalAction, default=True,
-                        help="average the network over the eight orientations (default; segment --tta)")
+    parser.add_argument("--tta", action=argparse.BooleanOptionalAction, default=None,
+                        help="average the network over the eight orientations (default: segment's, on)")
     args = parser.parse_args(argv)
 
     from radio_unet.segment import load_segmenter
+    from radio_unet.segment.backends import DEFAULT_TTA
+
+    args.tta = DEFAULT_TTA if args.tta is None else args.tta
 
     t_start = time.perf_counter()
     segmenter = load_segmenter(args.model, tta=args.tta)

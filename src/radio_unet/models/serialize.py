@@ -161,4 +161,3 @@ def save_derived_model(path: str | PathLike, model: RadioUNet, source: ModelCard
     card = replace(source, metrics={}, notes=f"{note} {source.notes or ''}".strip(),
                    extra={**(source.extra or {}), key: record})
     return save_model(path, model, card)
-
