@@ -9,10 +9,11 @@ the preset's noise range they reach from about 0.15 sigma to above 10 sigma.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 
+from ..config import ConfigBase
 from ..errors import RadioUNetError
 from .families import FAMILIES, ReferenceCounts
 
@@ -20,7 +21,7 @@ __all__ = ["CountsPreset", "COUNTS_PRESETS", "get_counts_preset", "draw_theta", 
 
 
 @dataclass(frozen=True)
-class CountsPreset:
+class CountsPreset(ConfigBase):
     """Everything that defines a family of simulated fields for the counts estimator.
 
     Parameters
@@ -78,7 +79,11 @@ class CountsPreset:
     observe_preset: str
     description: str = ""
 
+    label = "counts preset"
+    named = True
+
     def __post_init__(self):
+        self.lists_to_tuples()
         if self.npix % self.tile or self.npix < self.tile:
             raise RadioUNetError(f"counts preset {self.name}: npix {self.npix} must be a multiple of the tile {self.tile}")
         if len(self.knot_log_s) != len(self.knot_halfwidth):
@@ -114,19 +119,6 @@ class CountsPreset:
         """``log10(S**2.5 n0)`` at the knots: the centre of the knots prior."""
         s = 10.0 ** np.asarray(self.knot_log_s, dtype=float)
         return np.log10(self.reference.dnds(s) * s**2.5)
-
-    def to_dict(self) -> dict:
-        """JSON-ready description."""
-        return {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(self).items()}
-
-    def with_overrides(self, **changes) -> "CountsPreset":
-        """A copy with some fields replaced (e.g. a fixed beam for a test set)."""
-        from dataclasses import replace
-
-        unknown = set(changes) - set(self.__dataclass_fields__)
-        if unknown:
-            raise RadioUNetError(f"unknown counts preset field(s): {', '.join(sorted(unknown))}")
-        return replace(self, **changes)
 
 
 COUNTS_PRESETS: dict[str, CountsPreset] = {

@@ -19,7 +19,7 @@ import hashlib
 import json
 import os
 import socket
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
 
@@ -28,7 +28,8 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
-from ..errors import RadioUNetError, check_choice
+from ..config import ConfigBase
+from ..errors import RadioUNetError
 from .augment import N_DIHEDRAL, augment_pair
 from .normalize import DEFAULT_VMAX, DEFAULT_VMIN, Normalization
 from .sources import PairReader, discover_all_pairs
@@ -307,8 +308,13 @@ class TileSampler(Sampler):
             yield (i, op) if self.augment else i
 
 
+def _empty_ratio(text: str) -> float | str:
+    """``--empty-ratio``: a number, or ``all`` (``none``) to keep every empty tile."""
+    return "all" if str(text).strip().lower() in ("all", "none") else float(text)
+
+
 @dataclass
-class DataConfig:
+class DataConfig(ConfigBase):
     """Where the training data are and how to cut them into tiles.
 
     Parameters
@@ -384,10 +390,17 @@ class DataConfig:
     cache_dir: str | None = None
     max_open: int = 4
 
+    label = "data"
+    choices = {"pairing": ("name", "sorted"), "target": ("mask", "sky", "labels"), "unit": ("Jy/beam", "Jy/pixel"),
+               "norm": ("snr", "log"), "cache": ("none", "npy")}
+    parsers = {"empty_ratio": _empty_ratio}
+
     def __post_init__(self):
-        check_choice(self.cache, ("none", "npy"), "tile cache")
-        if int(self.tile) <= 0:
-            raise RadioUNetError(f"tile must be positive, got {self.tile}")
+        self.check_choices()
+        self.check_number("tile", integer=True, positive=True)
+        self.check_number("stride", integer=True, positive=True, optional=True)
+        for name in ("val_fraction", "test_fraction", "min_valid_fraction"):
+            self.check_number(name, lo=0.0, hi=1.0)
         if isinstance(self.root, (list, tuple)):
             self.root = [str(r) for r in self.root] if len(self.root) > 1 else (str(self.root[0]) if self.root else None)
         names = [Path(r).name for r in self.roots()]
@@ -408,19 +421,6 @@ class DataConfig:
             DEFAULT_VMIN if self.vmin is None else self.vmin, DEFAULT_VMAX if self.vmax is None else self.vmax, "Jy/pixel",
             kind=kind,
         )
-
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dictionary."""
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, values: Mapping[str, Any]) -> "DataConfig":
-        """Build from a dictionary; unknown keys are an error."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise RadioUNetError(f"unknown data setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
-        return cls(**dict(values))
 
 
 def _trainer_epoch(trainer) -> Callable[[], int] | None:

@@ -31,11 +31,11 @@ symmetric spread of noise around zero is what tells it from emission.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
-from typing import Any, Mapping
+from dataclasses import dataclass
 
 import numpy as np
 
+from ..config import ConfigBase
 from ..errors import RadioUNetError, check_choice
 from ..io.units import JY_BEAM, JY_PIXEL, convert_brightness
 from ..stats import grid_sample
@@ -235,7 +235,7 @@ def normalize_image(
 
 
 @dataclass(frozen=True)
-class Normalization:
+class Normalization(ConfigBase):
     """Normalisation settings, stored in the model card.
 
     Parameters
@@ -261,11 +261,11 @@ class Normalization:
     box_beams: float = DEFAULT_BOX_BEAMS
     cap_sigma: float = DEFAULT_CAP_SIGMA
 
+    label = "normalisation"
+
     def __post_init__(self):
-        object.__setattr__(self, "vmin", float(self.vmin))
-        object.__setattr__(self, "vmax", float(self.vmax))
-        object.__setattr__(self, "box_beams", float(self.box_beams))
-        object.__setattr__(self, "cap_sigma", float(self.cap_sigma))
+        for name in ("vmin", "vmax", "box_beams", "cap_sigma"):
+            self.check_number(name, to_float=True)
         _check_limits(self.vmin, self.vmax)
         check_choice(self.unit, _UNITS, "normalisation unit")
         check_choice(self.kind, KINDS, "normalisation kind")
@@ -305,16 +305,4 @@ class Normalization:
             return_valid=return_valid,
         )
 
-    def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dictionary."""
-        return asdict(self)
 
-    @classmethod
-    def from_dict(cls, values: Mapping[str, Any] | None) -> "Normalization":
-        """Inverse of :meth:`to_dict` (``None`` gives the paper's defaults)."""
-        if values is None:
-            return cls()
-        unknown = set(values) - {f for f in cls.__dataclass_fields__}
-        if unknown:
-            raise RadioUNetError(f"unknown normalisation setting(s): {', '.join(sorted(unknown))}")
-        return cls(**dict(values))

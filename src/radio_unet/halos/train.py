@@ -7,12 +7,13 @@ Training draws class-balanced batches of augmented images for a fixed number of 
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch import nn
 
+from ..config import ConfigBase
 from ..errors import RadioUNetError
 from .augment import augment_batch, geometric_variants
 from .data import center_crop
@@ -25,7 +26,7 @@ AUGMENTS = ("none", "classical", "cwgan", "diffusion")
 
 
 @dataclass
-class TrainConfig:
+class TrainConfig(ConfigBase):
     """Settings of one training run.
 
     Parameters
@@ -46,8 +47,14 @@ class TrainConfig:
     weight_decay: float = 1e-3
     width: int = 16
 
-    def to_dict(self) -> dict:
-        return asdict(self)
+    label = "halo classifier training"
+
+    def __post_init__(self):
+        for name in ("steps", "batch_size", "width"):
+            self.check_number(name, integer=True, lo=1)
+        self.check_number("lr", positive=True)
+        self.check_number("weight_decay", lo=0.0)
+
 
 
 def dihedral_variants(images: np.ndarray) -> np.ndarray:

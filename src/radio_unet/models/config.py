@@ -8,16 +8,17 @@ which explains the parameter-count formula.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import dataclass, replace
 from typing import Any, Mapping
 
+from ..config import ConfigBase
 from ..errors import RadioUNetError
 
 __all__ = ["UNetConfig", "PRESETS", "parameter_count"]
 
 
 @dataclass(frozen=True)
-class UNetConfig:
+class UNetConfig(ConfigBase):
     """Architecture of a :class:`RadioUNet`; JSON-serialisable.
 
     Parameters
@@ -49,23 +50,16 @@ class UNetConfig:
     up_kernel: int = 2
     name: str = "custom"
 
+    label = "model"
+    choices = {"up_kernel": (2, 3)}  # 2 in the paper
+
     def __post_init__(self):
-        for key in ("in_channels", "n_classes", "base_filters", "depth", "up_kernel"):
-            value = getattr(self, key)
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise RadioUNetError(f"UNetConfig.{key} must be an integer, got {value!r}")
-        if self.in_channels < 1:
-            raise RadioUNetError(f"in_channels must be >= 1, got {self.in_channels}")
-        if self.n_classes < 2:
-            raise RadioUNetError(f"n_classes must be >= 2 (background + at least one class), got {self.n_classes}")
-        if self.base_filters < 1:
-            raise RadioUNetError(f"base_filters must be >= 1, got {self.base_filters}")
-        if not 1 <= self.depth <= 8:
-            raise RadioUNetError(f"depth (number of poolings) must be between 1 and 8, got {self.depth}")
-        if not 0.0 <= float(self.dropout) < 1.0:
-            raise RadioUNetError(f"dropout must be in [0, 1), got {self.dropout}")
-        if self.up_kernel not in (2, 3):
-            raise RadioUNetError(f"up_kernel must be 2 (paper) or 3, got {self.up_kernel}")
+        self.check_number("in_channels", integer=True, lo=1)
+        self.check_number("n_classes", integer=True, lo=2)  # background + at least one class
+        self.check_number("base_filters", integer=True, lo=1)
+        self.check_number("depth", integer=True, lo=1, hi=8)  # number of poolings
+        self.check_number("dropout", lo=0.0, below=1.0)
+        self.check_choices()
         object.__setattr__(self, "dropout", float(self.dropout))
 
     @property
@@ -77,10 +71,6 @@ class UNetConfig:
     def channels(self) -> tuple[int, ...]:
         """Feature maps per level, from full resolution down."""
         return tuple(self.base_filters * 2**level for level in range(self.depth + 1))
-
-    def to_dict(self) -> dict[str, Any]:
-        """A plain dictionary (JSON-ready)."""
-        return asdict(self)
 
     def to_json(self) -> str:
         """A JSON string of :meth:`to_dict`."""
@@ -95,12 +85,7 @@ class UNetConfig:
         """
         values = dict(values)
         preset = values.pop("preset", None)
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise RadioUNetError(
-                f"unknown model setting(s) {', '.join(unknown)}; known: {', '.join(sorted(known | {'preset'}))}"
-            )
+        cls.check_keys(values, also={"preset"})
         if preset is not None:
             base = _preset(str(preset))
             if values and "name" not in values and any(values[k] != getattr(base, k) for k in values):

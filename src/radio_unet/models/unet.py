@@ -39,7 +39,7 @@ the 7.85 M network. Concatenated skips instead of summed ones would add
 
 from __future__ import annotations
 
-from dataclasses import fields, replace
+from dataclasses import replace
 from typing import Any, Mapping
 
 import torch
@@ -203,9 +203,7 @@ def build_model(config: UNetConfig | Mapping[str, Any] | str = "paper", **overri
     else:
         raise RadioUNetError(f"cannot build a model from {type(config).__name__}: give a preset name, a dict or a UNetConfig")
     if overrides:
-        unknown = sorted(set(overrides) - {f.name for f in fields(UNetConfig)})
-        if unknown:
-            raise RadioUNetError(f"unknown model setting(s) {', '.join(unknown)}")
+        UNetConfig.check_keys(overrides)
         changed = any(overrides[k] != getattr(cfg, k) for k in overrides)
         cfg = replace(cfg, **overrides, **({"name": "custom"} if changed and "name" not in overrides else {}))
     return RadioUNet(cfg)

@@ -33,12 +33,12 @@ its meaning (artefacts are background).
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.fft
 
-from ..errors import RadioUNetError
+from ..config import ConfigBase
 from .gains import GainErrors
 
 __all__ = ["Artefacts", "ArtefactRanges", "DD_GAIN_ERRORS", "correlated_noise", "dd_artefacts", "facet_map"]
@@ -49,7 +49,7 @@ DD_GAIN_ERRORS = GainErrors(phase_rms_deg=20.0, amplitude_rms=0.1, timescale_s=9
 
 
 @dataclass(frozen=True)
-class Artefacts:
+class Artefacts(ConfigBase):
     """The artefacts of one image (drawn by :meth:`ArtefactRanges.draw`).
 
     Parameters
@@ -83,19 +83,14 @@ class Artefacts:
     n_outside: int = 0
     outside_rms: float = 0.0
 
-    def __post_init__(self):
-        if not 0.0 <= self.excess_fraction < 1.0:
-            raise RadioUNetError(f"excess_fraction must be in [0, 1), got {self.excess_fraction}")
-        for name in ("excess_scale_beams", "excess_slope", "envelope_sigma", "dd_strength", "outside_rms"):
-            value = getattr(self, name)
-            if not (math.isfinite(value) and value >= 0):
-                raise RadioUNetError(f"artefact {name} must be a finite number >= 0, got {value!r}")
-        if int(self.n_facets) < 1 or int(self.n_outside) < 0:
-            raise RadioUNetError("artefacts need n_facets >= 1 and n_outside >= 0")
+    label = "artefact"
 
-    def to_dict(self) -> dict:
-        """JSON-ready parameters."""
-        return asdict(self)
+    def __post_init__(self):
+        self.check_number("excess_fraction", lo=0.0, below=1.0)
+        for name in ("excess_scale_beams", "excess_slope", "envelope_sigma", "dd_strength", "outside_rms"):
+            self.check_number(name, lo=0.0)
+        self.check_number("n_facets", integer=True, lo=1)
+        self.check_number("n_outside", integer=True, lo=0)
 
     @property
     def any_dd(self) -> bool:
@@ -104,7 +99,7 @@ class Artefacts:
 
 
 @dataclass(frozen=True)
-class ArtefactRanges:
+class ArtefactRanges(ConfigBase):
     """Ranges from which each image draws its :class:`Artefacts` (scales log-uniform, the rest uniform).
 
     ``p_*`` are the probabilities that an image has each kind at all, so
@@ -123,15 +118,24 @@ class ArtefactRanges:
     p_dd: float = 0.7
     p_outside: float = 0.4
 
+    label = "artefact"
+
+    def __post_init__(self):
+        self.lists_to_tuples()
+        self.check_pair("excess_fraction", lo=0.0, below=1.0)
+        for name in ("excess_scale_beams", "dd_strength"):  # drawn log-uniformly
+            self.check_pair(name, positive=True)
+        for name in ("excess_slope", "envelope_sigma", "outside_rms"):
+            self.check_pair(name, lo=0.0)
+        self.check_pair("n_facets", lo=1, integer=True)
+        self.check_pair("n_outside", lo=0, integer=True)
+        for name in ("p_excess", "p_dd", "p_outside"):
+            self.check_number(name, lo=0.0, hi=1.0)
+
     @classmethod
     def from_dict(cls, values: dict | None) -> "ArtefactRanges | None":
         """Ranges from a preset's ``artefacts`` mapping (``None`` or empty: no artefacts)."""
-        if not values:
-            return None
-        unknown = set(values) - set(cls.__dataclass_fields__)
-        if unknown:
-            raise RadioUNetError(f"unknown artefact setting(s): {', '.join(sorted(unknown))}")
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
+        return super().from_dict(values) if values else None
 
     def draw(self, rng: np.random.Generator) -> Artefacts:
         """One image's artefacts."""

@@ -19,14 +19,14 @@ learns from.
 
 from __future__ import annotations
 
-import math
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Callable
 
 import numba
 import numpy as np
 
+from ..config import ConfigBase
 from ..errors import RadioUNetError
 from ..stats import robust_rms
 
@@ -34,7 +34,7 @@ __all__ = ["CleanConfig", "CleanResult", "clean", "minor_cycle"]
 
 
 @dataclass(frozen=True)
-class CleanConfig:
+class CleanConfig(ConfigBase):
     """Parameters of the CLEAN.
 
     Parameters
@@ -79,34 +79,18 @@ class CleanConfig:
     allow_negative: bool = True
     sigma: float | None = None
 
-    def __post_init__(self):
-        for name in ("gain", "mgain", "auto_threshold") + (() if self.auto_mask is None else ("auto_mask",)):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-                raise RadioUNetError(f"CleanConfig.{name} must be a finite number, got {value!r}")
-        if self.sigma is not None and (isinstance(self.sigma, bool) or not isinstance(self.sigma, (int, float))
-                                       or not (math.isfinite(self.sigma) and self.sigma > 0)):
-            raise RadioUNetError(f"CleanConfig.sigma must be None or a positive number (Jy/beam), got {self.sigma!r}")
-        if not isinstance(self.allow_negative, bool):
-            raise RadioUNetError("CleanConfig.allow_negative must be True or False")
-        if not (0 < self.gain <= 1):
-            raise RadioUNetError(f"CleanConfig.gain must be in (0, 1], got {self.gain!r}")
-        if not (0 < self.mgain <= 1):
-            raise RadioUNetError(f"CleanConfig.mgain must be in (0, 1], got {self.mgain!r}")
-        if not (isinstance(self.auto_threshold, (int, float)) and self.auto_threshold >= 0):
-            raise RadioUNetError(f"CleanConfig.auto_threshold must be >= 0, got {self.auto_threshold!r}")
-        if self.auto_mask is not None and not (self.auto_mask >= self.auto_threshold):
-            raise RadioUNetError(
-                f"CleanConfig.auto_mask ({self.auto_mask}) must be None or >= auto_threshold ({self.auto_threshold})"
-            )
-        for name in ("max_iter", "max_major", "psf_patch", "max_active"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < (0 if name == "max_iter" else 1):
-                raise RadioUNetError(f"CleanConfig.{name} must be a positive integer, got {value!r}")
+    label = "CLEAN"
 
-    def to_dict(self) -> dict:
-        """JSON-serialisable dictionary of the parameters."""
-        return asdict(self)
+    def __post_init__(self):
+        self.check_number("gain", positive=True, hi=1.0)
+        self.check_number("mgain", positive=True, hi=1.0)
+        self.check_number("auto_threshold", lo=0.0)
+        self.check_number("auto_mask", lo=self.auto_threshold, optional=True)
+        self.check_number("sigma", positive=True, optional=True)
+        self.check_flag("allow_negative")
+        self.check_number("max_iter", integer=True, lo=0)
+        for name in ("max_major", "psf_patch", "max_active"):
+            self.check_number(name, integer=True, lo=1)
 
 
 @dataclass

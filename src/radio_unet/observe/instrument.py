@@ -14,16 +14,18 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import numbers
 import os
 import threading
 import time
 import zipfile
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import scipy.fft
 
+from ..config import ConfigBase
 from ..errors import RadioUNetError
 from ..io.atomic import atomic_path
 from ..io.beam import Beam
@@ -72,19 +74,8 @@ def default_threads() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _number(name, value, *, positive=True, allow_none=False):
-    if value is None and allow_none:
-        return None
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise RadioUNetError(f"ObservationSetup.{name} must be a number, got {value!r}")
-    value = float(value)
-    if not math.isfinite(value) or (positive and value <= 0):
-        raise RadioUNetError(f"ObservationSetup.{name} must be a finite{' positive' if positive else ''} number, got {value!r}")
-    return value
-
-
 @dataclass(frozen=True)
-class ObservationSetup:
+class ObservationSetup(ConfigBase):
     """What a mock observation (LOFAR HBA unless ``stations`` names another array) looks like; validated and hashable.
 
     Parameters
@@ -143,8 +134,9 @@ class ObservationSetup:
     min_elevation_deg: float = 15.0
     epsilon: float = 1e-5
 
+    label = "observation setup"
+
     def __post_init__(self):
-        set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731
         npix = self.npix
         if isinstance(npix, (list, tuple)):
             if len(npix) != 2:
@@ -155,14 +147,13 @@ class ObservationSetup:
         for n in shape:
             if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 32 or n % 2:
                 raise RadioUNetError(f"ObservationSetup.npix must be even integers >= 32, got {npix!r}")
-        set_("npix", int(shape[0]) if shape[0] == shape[1] and not isinstance(npix, (list, tuple)) else tuple(int(n) for n in shape))
-        for name in ("pixel_scale_arcsec", "beam_arcsec", "hours", "time_step_s"):
-            set_(name, _number(name, getattr(self, name)))
-        set_("dec_deg", _number("dec_deg", self.dec_deg, positive=False))
-        if not -90.0 < self.dec_deg <= 90.0:
-            raise RadioUNetError(f"ObservationSetup.dec_deg must be in (-90, 90], got {self.dec_deg}")
-        if self.hours > 24.0:
-            raise RadioUNetError(f"ObservationSetup.hours must be <= 24, got {self.hours}")
+        self._store("npix", int(shape[0]) if shape[0] == shape[1] and not isinstance(npix, (list, tuple)) else tuple(int(n) for n in shape))
+        for name in ("pixel_scale_arcsec", "beam_arcsec", "time_step_s"):
+            self.check_number(name, positive=True, to_float=True)
+        self.check_number("hours", positive=True, hi=24.0, to_float=True)
+        self.check_number("dec_deg", lo=-90.0, hi=90.0, to_float=True)
+        if self.dec_deg == -90.0:
+            raise RadioUNetError("ObservationSetup.dec_deg must be in (-90, 90], got -90.0")
         if self.time_step_s > self.hours * 3600.0:
             raise RadioUNetError("ObservationSetup.time_step_s is longer than the whole track")
         if self.beam_arcsec < 2.0 * self.pixel_scale_arcsec:
@@ -175,37 +166,32 @@ class ObservationSetup:
                 stations = tuple(stations)
             except TypeError:
                 raise RadioUNetError(f"ObservationSetup.stations must be a preset name or station names, got {stations!r}") from None
-        set_("stations", stations)
+        self._store("stations", stations)
         _array.station_names(stations)  # validates
         freqs = self.freqs_hz
-        if isinstance(freqs, (int, float, np.integer, np.floating)):
+        if isinstance(freqs, numbers.Real):
             freqs = (freqs,)
+        bad = RadioUNetError(f"ObservationSetup.freqs_hz must be a sequence of frequencies in Hz, got {self.freqs_hz!r}")
         try:
-            freqs = tuple(_number("freqs_hz", f) for f in freqs)
+            freqs = tuple(freqs)
         except TypeError:
-            raise RadioUNetError(f"ObservationSetup.freqs_hz must be a sequence of frequencies in Hz, got {self.freqs_hz!r}") from None
+            raise bad from None
+        if any(isinstance(f, bool) or not isinstance(f, numbers.Real) or not (math.isfinite(f) and f > 0) for f in freqs):
+            raise bad
+        freqs = tuple(float(f) for f in freqs)
         if not freqs:
             raise RadioUNetError("ObservationSetup.freqs_hz is empty")
         band, f_lo, f_hi = _array.frequency_band(stations)
         if any(not f_lo <= f <= f_hi for f in freqs):
             raise RadioUNetError(
                 f"ObservationSetup.freqs_hz must lie in {band} {f_lo / 1e6:g}-{f_hi / 1e6:g} MHz (in Hz), got {freqs}")
-        set_("freqs_hz", freqs)
-        set_("taper_arcsec", _number("taper_arcsec", self.taper_arcsec, allow_none=True))
-        robust = _number("robust", self.robust, positive=False, allow_none=True)
-        if robust is not None and not -5.0 <= robust <= 5.0:
-            raise RadioUNetError(f"ObservationSetup.robust must be in [-5, 5], got {robust}")
-        set_("robust", robust)
-        if not isinstance(self.circular_beam, (bool, np.bool_)):
-            raise RadioUNetError("ObservationSetup.circular_beam must be True or False")
-        set_("circular_beam", bool(self.circular_beam))
-        set_("min_elevation_deg", _number("min_elevation_deg", self.min_elevation_deg, positive=False))
-        if not 0.0 <= self.min_elevation_deg < 90.0:
-            raise RadioUNetError("ObservationSetup.min_elevation_deg must be in [0, 90)")
-        eps = _number("epsilon", self.epsilon)
-        if not 1e-5 <= eps <= 0.1:
-            raise RadioUNetError(f"ObservationSetup.epsilon must be in [1e-5, 0.1], got {eps}")
-        set_("epsilon", eps)
+        self._store("freqs_hz", freqs)
+        self.check_number("taper_arcsec", positive=True, optional=True, to_float=True)
+        self.check_number("robust", lo=-5.0, hi=5.0, optional=True, to_float=True)
+        self.check_flag("circular_beam")
+        self._store("circular_beam", bool(self.circular_beam))
+        self.check_number("min_elevation_deg", lo=0.0, below=90.0, to_float=True)
+        self.check_number("epsilon", lo=1e-5, hi=0.1, to_float=True)
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -216,23 +202,6 @@ class ObservationSetup:
     def pixel_rad(self) -> float:
         """Pixel size in radians."""
         return self.pixel_scale_arcsec * ARCSEC
-
-    def to_dict(self) -> dict:
-        """JSON-serialisable dictionary of the setup."""
-        d = asdict(self)
-        d["npix"] = self.npix if isinstance(self.npix, int) else list(self.npix)
-        d["freqs_hz"] = list(self.freqs_hz)
-        d["stations"] = self.stations if isinstance(self.stations, str) else list(self.stations)
-        return d
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "ObservationSetup":
-        """Inverse of :meth:`to_dict`; unknown keys raise :class:`RadioUNetError`."""
-        names = {f.name for f in fields(cls)}
-        unknown = set(d) - names
-        if unknown:
-            raise RadioUNetError(f"unknown observation setup key(s): {sorted(unknown)}; known: {sorted(names)}")
-        return cls(**d)
 
     @classmethod
     def preset(cls, name: str, **overrides) -> "ObservationSetup":

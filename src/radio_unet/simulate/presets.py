@@ -9,8 +9,9 @@ MeerKAT, the VLA, ASKAP and the MWA observing skies moved to their bands
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
+from ..config import ConfigBase
 from ..errors import RadioUNetError
 from ..sky.config import SkyConfig
 
@@ -19,7 +20,7 @@ __all__ = ["Preset", "PRESETS", "get_preset", "band_sky", "REALISM_SKY", "REALIS
 
 
 @dataclass(frozen=True)
-class Preset:
+class Preset(ConfigBase):
     """Grid and observing conditions of a family of synthetic images.
 
     Parameters
@@ -103,46 +104,33 @@ class Preset:
     background: str | None = None
     clean: dict = field(default_factory=dict, hash=False, compare=False)
 
+    label = "preset"
+    named = True
+
     def clean_config(self):
         """The :class:`~radio_unet.observe.CleanConfig` of the preset's images."""
         from ..observe import CleanConfig
 
         return CleanConfig(**self.clean)
 
-    def with_overrides(self, **changes) -> "Preset":
-        """A copy with some fields replaced (e.g. a smaller ``npix`` for tests)."""
-        unknown = set(changes) - set(self.__dataclass_fields__)
-        if unknown:
-            raise RadioUNetError(f"unknown preset field(s): {', '.join(sorted(unknown))}")
-        return replace(self, **changes)
-
     def validate(self) -> "Preset":
         """Raise :class:`RadioUNetError` for impossible values; return ``self``."""
-        if self.npix < 32:
-            raise RadioUNetError(f"preset {self.name}: npix must be at least 32, got {self.npix}")
-        if self.pixel_scale_arcsec <= 0:
-            raise RadioUNetError(f"preset {self.name}: pixel scale must be positive")
+        self.check_number("npix", integer=True, lo=32)
+        self.check_number("pixel_scale_arcsec", positive=True)
         if not self.beams_arcsec or min(self.beams_arcsec) < 2 * self.pixel_scale_arcsec:
             raise RadioUNetError(
                 f"preset {self.name}: beams {self.beams_arcsec} must be at least 2 pixels ({2 * self.pixel_scale_arcsec}\")"
             )
-        if self.mask_sigma is not None and not self.mask_sigma > 0:
-            raise RadioUNetError(f"preset {self.name}: mask_sigma must be positive or None, got {self.mask_sigma}")
-        if self.source_sigma is not None and not self.source_sigma > 0:
-            raise RadioUNetError(f"preset {self.name}: source_sigma must be positive or None, got {self.source_sigma}")
-        lo, hi = self.noise_rms_jy_beam
-        if not 0 < lo <= hi:
-            raise RadioUNetError(f"preset {self.name}: noise range must satisfy 0 < low <= high, got {self.noise_rms_jy_beam}")
-        from dataclasses import fields
-
+        self.check_number("mask_sigma", positive=True, optional=True)
+        self.check_number("source_sigma", positive=True, optional=True)
+        self.check_pair("noise_rms_jy_beam", positive=True)
         from ..observe import CleanConfig
 
         # every CleanConfig field but the noise, which each image's own CLEAN measures
-        known = [f.name for f in fields(CleanConfig) if f.name != "sigma"]
-        unknown = set(self.clean) - set(known)
-        if unknown:
-            raise RadioUNetError(f"preset {self.name}: unknown CLEAN setting(s) {', '.join(sorted(unknown))}; "
-                                 f"known: {', '.join(known)}")
+        if "sigma" in self.clean:
+            raise RadioUNetError(f"preset {self.name}: CLEAN's sigma is not a preset setting (each image's CLEAN "
+                                 "measures its own noise)")
+        CleanConfig.check_keys(self.clean)
         self.clean_config()  # its own checks, with clear messages
         return self
 

@@ -11,11 +11,11 @@ shape parameters uniformly.
 
 from __future__ import annotations
 
-import dataclasses
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 import numpy as np
 
+from ..config import ConfigBase
 from ..errors import RadioUNetError
 from .compact import FRANZEN2016_COEFFS, PolynomialCounts
 from .radiogalaxies import RADIO_GALAXY_KINDS
@@ -68,7 +68,7 @@ Range = tuple[float, float]
 
 
 @dataclass
-class SkyConfig:
+class SkyConfig(ConfigBase):
     """All parameters of :func:`radio_unet.sky.make_sky`.
 
     Parameters
@@ -274,51 +274,11 @@ class SkyConfig:
     foreground: bool = False
     foreground_rms_k_range: Range = (0.5, 3.0)
 
+    label = "sky"
+
     def __post_init__(self):
-        # YAML/JSON give lists: store tuples so configs compare and hash predictably
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if isinstance(value, list):
-                setattr(self, f.name, tuple(value))
+        self.lists_to_tuples()
         self.validate()
-
-    # ------------------------------------------------------------------ validation
-    def _pair(
-        self, name: str, *, positive: bool = False, lo: float | None = None, hi: float | None = None, integer=False
-    ):
-        value = getattr(self, name)
-        try:
-            a, b = value
-            a, b = float(a), float(b)
-        except (TypeError, ValueError):
-            raise RadioUNetError(f"sky config: {name} must be a (low, high) pair, got {value!r}") from None
-        if not (np.isfinite(a) and np.isfinite(b)) or a > b:
-            raise RadioUNetError(f"sky config: {name} must be finite with low <= high, got {value!r}")
-        if positive and a <= 0:
-            raise RadioUNetError(f"sky config: {name} must be positive, got {value!r}")
-        if lo is not None and a < lo:
-            raise RadioUNetError(f"sky config: {name} must be >= {lo}, got {value!r}")
-        if hi is not None and b > hi:
-            raise RadioUNetError(f"sky config: {name} must be <= {hi}, got {value!r}")
-        if integer:
-            if a != int(a) or b != int(b):
-                raise RadioUNetError(f"sky config: {name} must be whole numbers, got {value!r}")
-            setattr(self, name, (int(a), int(b)))
-
-    def _scalar(self, name: str, *, positive: bool = False, lo: float | None = None, hi: float | None = None):
-        value = getattr(self, name)
-        try:
-            v = float(value)
-        except (TypeError, ValueError):
-            raise RadioUNetError(f"sky config: {name} must be a number, got {value!r}") from None
-        if not np.isfinite(v):
-            raise RadioUNetError(f"sky config: {name} must be finite, got {value!r}")
-        if positive and v <= 0:
-            raise RadioUNetError(f"sky config: {name} must be positive, got {value!r}")
-        if lo is not None and v < lo:
-            raise RadioUNetError(f"sky config: {name} must be >= {lo}, got {value!r}")
-        if hi is not None and v > hi:
-            raise RadioUNetError(f"sky config: {name} must be <= {hi}, got {value!r}")
 
     def validate(self) -> "SkyConfig":
         """Check every parameter; raise :class:`RadioUNetError` naming the first bad one.
@@ -329,47 +289,47 @@ class SkyConfig:
             ``self``.
         """
         for name in ("freq_hz", "ref_freq_hz", "mask_threshold", "h0", "counts_freq_hz"):
-            self._scalar(name, positive=True)
-        self._scalar("om0", positive=True, hi=1.0)
+            self.check_number(name, positive=True)
+        self.check_number("om0", positive=True, hi=1.0)
         for name in _PROBABILITIES:
-            self._scalar(name, lo=0.0, hi=1.0)
+            self.check_number(name, lo=0.0, hi=1.0)
         if self.p_halo + self.p_minihalo > 1.0 + 1e-12:
             raise RadioUNetError(
                 "sky config: p_halo + p_minihalo must be <= 1 (a cluster hosts one or the other), "
                 f"got {self.p_halo} + {self.p_minihalo}"
             )
-        self._scalar("cluster_margin", lo=0.0, hi=0.45)
-        self._pair("n_clusters", lo=0, integer=True)
-        self._pair("n_radio_galaxies", lo=0, integer=True)
-        self._pair("z_range", positive=True, hi=10.0)
-        self._pair("filament_z_range", positive=True, hi=10.0)
+        self.check_number("cluster_margin", lo=0.0, hi=0.45)
+        self.check_pair("n_clusters", lo=0, integer=True)
+        self.check_pair("n_radio_galaxies", lo=0, integer=True)
+        self.check_pair("z_range", positive=True, hi=10.0)
+        self.check_pair("filament_z_range", positive=True, hi=10.0)
         for name in _POSITIVE_RANGES:
-            self._pair(name, positive=True)
+            self.check_pair(name, positive=True)
         for name in _ALPHA_RANGES:
-            self._pair(name, lo=-5.0, hi=2.0)
-        self._pair("halo_axis_ratio_range", positive=True, hi=1.0)
-        self._pair("halo_turbulence_range", lo=0.0, hi=3.0)
-        self._pair("filament_fill_range", positive=True, hi=1.0)
-        self._pair("foreground_rms_k_range", lo=0.0)
-        self._pair("n_template_galaxies", lo=0, integer=True)
+            self.check_pair(name, lo=-5.0, hi=2.0)
+        self.check_pair("halo_axis_ratio_range", positive=True, hi=1.0)
+        self.check_pair("halo_turbulence_range", lo=0.0, hi=3.0)
+        self.check_pair("filament_fill_range", positive=True, hi=1.0)
+        self.check_pair("foreground_rms_k_range", lo=0.0)
+        self.check_pair("n_template_galaxies", lo=0, integer=True)
         if self.rg_templates is not None and not isinstance(self.rg_templates, str):
             raise RadioUNetError(f"sky config: rg_templates must be a glob pattern (str) or None, got {self.rg_templates!r}")
-        self._pair("confusion_norm_range", positive=True)
-        self._pair("confusion_slope_range", lo=-1.0, hi=1.45)
-        self._pair("confusion_cluster_sigma_range", lo=0.0, hi=3.0)
-        self._pair("confusion_cluster_scale_arcsec_range", positive=True)
-        self._scalar("confusion_s_min", positive=True)
-        self._scalar("halo_re_pivot_kpc", positive=True)
-        self._scalar("halo_re_slope")
-        self._scalar("halo_re_scatter_dex", lo=0.0)
-        self._scalar("compact_s_min", positive=True)
-        self._scalar("compact_s_max", positive=True)
+        self.check_pair("confusion_norm_range", positive=True)
+        self.check_pair("confusion_slope_range", lo=-1.0, hi=1.45)
+        self.check_pair("confusion_cluster_sigma_range", lo=0.0, hi=3.0)
+        self.check_pair("confusion_cluster_scale_arcsec_range", positive=True)
+        self.check_number("confusion_s_min", positive=True)
+        self.check_number("halo_re_pivot_kpc", positive=True)
+        self.check_number("halo_re_slope")
+        self.check_number("halo_re_scatter_dex", lo=0.0)
+        self.check_number("compact_s_min", positive=True)
+        self.check_number("compact_s_max", positive=True)
         if self.compact_s_min >= self.compact_s_max:
             raise RadioUNetError(
                 f"sky config: compact_s_min ({self.compact_s_min}) must be below compact_s_max ({self.compact_s_max})"
             )
-        self._scalar("compact_alpha", lo=-5.0, hi=2.0)
-        self._scalar("compact_theta_1mjy_arcsec", lo=0.0)
+        self.check_number("compact_alpha", lo=-5.0, hi=2.0)
+        self.check_number("compact_theta_1mjy_arcsec", lo=0.0)
         if len(self.counts_coeffs) == 0:
             raise RadioUNetError("sky config: counts_coeffs must hold at least one coefficient")
         PolynomialCounts(tuple(float(c) for c in self.counts_coeffs), self.counts_freq_hz)
@@ -384,8 +344,7 @@ class SkyConfig:
                 f"sky config: confusion_s_min ({self.confusion_s_min}) must be below compact_s_min ({self.compact_s_min})"
             )
         for name in ("compact", "foreground", "confusion"):
-            if not isinstance(getattr(self, name), (bool, np.bool_)):
-                raise RadioUNetError(f"sky config: {name} must be true or false, got {getattr(self, name)!r}")
+            self.check_flag(name)
         return self
 
     # ------------------------------------------------------------------ conversions
@@ -394,32 +353,3 @@ class SkyConfig:
         """The compact-source count model described by ``counts_coeffs``."""
         name = "franzen2016" if tuple(self.counts_coeffs) == FRANZEN2016_COEFFS else "custom"
         return PolynomialCounts(tuple(float(c) for c in self.counts_coeffs), float(self.counts_freq_hz), name)
-
-    def to_dict(self) -> dict:
-        """Plain, JSON/YAML-serialisable dict of all parameters."""
-        out = {}
-        for f in fields(self):
-            v = getattr(self, f.name)
-            out[f.name] = list(v) if isinstance(v, tuple) else v
-        return out
-
-    @classmethod
-    def from_dict(cls, values: dict | None) -> "SkyConfig":
-        """Build a config from a (partial) dict, e.g. a preset's ``sky`` section.
-
-        Unknown keys raise :class:`RadioUNetError` listing them.
-        """
-        values = dict(values or {})
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise RadioUNetError(f"unknown sky config option(s): {', '.join(unknown)}")
-        return cls(**values)
-
-    def with_overrides(self, **changes) -> "SkyConfig":
-        """A validated copy with some parameters replaced."""
-        known = {f.name for f in fields(self)}
-        unknown = sorted(set(changes) - known)
-        if unknown:
-            raise RadioUNetError(f"unknown sky config option(s): {', '.join(unknown)}")
-        return dataclasses.replace(self, **changes)

@@ -12,6 +12,7 @@ import torch.nn.functional as F
 from ..errors import RadioUNetError, check_choice
 from ..models.unet import RadioUNet, UNetConfig, build_model
 from .batchnorm import is_frozen_batchnorm
+from .config import LOSSES, OPTIMIZERS
 
 __all__ = ["RadioUNetModule", "cross_entropy", "soft_dice_loss", "diffuse_dice_loss", "diffuse_probability",
            "diffuse_target", "iou_counts", "mean_iou", "step_seed", "DIFFUSE_CHANNELS"]
@@ -177,8 +178,8 @@ class RadioUNetModule(pl.LightningModule):
         model = dict(model or {"preset": "paper"})
         self.save_hyperparameters()
         self.model: RadioUNet = build_model(UNetConfig.from_dict(model))
-        check_choice(optimizer, ("rmsprop", "adam"), "optimizer")
-        check_choice(loss, ("ce", "dice_ce"), "loss")
+        check_choice(optimizer, OPTIMIZERS, "optimizer")
+        check_choice(loss, LOSSES, "loss")
         n_classes = self.model.config.n_classes
         if class_weights is not None:
             if len(class_weights) != n_classes or any(not np.isfinite(w) or w < 0 for w in class_weights):

@@ -54,7 +54,7 @@ def test_setup_is_hashable_and_normalised():
     assert setup_key(a) != setup_key(ObservationSetup(npix=258, freqs_hz=(130e6, 160e6)))
     d = json.loads(json.dumps(a.to_dict()))
     assert ObservationSetup.from_dict(d) == a
-    with pytest.raises(RadioUNetError, match="unknown observation setup key"):
+    with pytest.raises(RadioUNetError, match="unknown observation setup setting"):
         ObservationSetup.from_dict({**d, "bogus": 1})
     assert ObservationSetup(npix=(128, 256)).shape == (128, 256)
     assert ObservationSetup.preset("lotss-lowres", npix=480).shape == (480, 480)

@@ -78,7 +78,7 @@ def test_invalid_parameters(tmp_path, capsys):
     """Bad options give one clear line and exit status 2."""
     assert main(["simulate", "--preset", "lotss-6as", "--n", "0", "--out", str(tmp_path / "x")]) == 2
     assert "--n must be at least 1" in capsys.readouterr().err
-    with pytest.raises(RadioUNetError, match="npix must be at least"):
+    with pytest.raises(RadioUNetError, match="npix must be >= 32"):
         simulate_dataset(SMALL.with_overrides(npix=8), 1, tmp_path)
     with pytest.raises(RadioUNetError, match="unknown preset"):
         get_preset("vlass")
@@ -96,7 +96,7 @@ def test_sky_overrides_from_the_command_line(tmp_path, capsys):
     assert halos and all(c["power_w_hz"] == pytest.approx(5e25) for c in halos)
     assert len({c["cluster"] for c in components if c.get("cluster") is not None}) == 2
     capsys.readouterr()
-    for bad, message in (("halo_powr=1", "unknown sky config option"), ("p_halo", "expected NAME=VALUE"),
+    for bad, message in (("halo_powr=1", "unknown sky setting"), ("p_halo", "expected NAME=VALUE"),
                          ("z_range=[0.6, 0.2]", "z_range")):
         assert main(["simulate", "--preset", "lotss-6as-512", "--n", "1", "--out", str(tmp_path / "bad"),
                      "--sky", bad]) == 2

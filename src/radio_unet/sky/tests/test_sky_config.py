@@ -39,7 +39,7 @@ def test_with_overrides_validates_and_rejects_unknown_keys():
     """with_overrides returns a validated copy and refuses unknown options."""
     cfg = SkyConfig()
     assert cfg.with_overrides(p_halo=0.1).p_halo == 0.1
-    with pytest.raises(RadioUNetError, match="unknown sky config option"):
+    with pytest.raises(RadioUNetError, match="unknown sky setting"):
         cfg.with_overrides(p_halos=0.1)
     with pytest.raises(RadioUNetError, match="p_halo"):
         cfg.with_overrides(p_halo=2.0)
@@ -50,7 +50,7 @@ def test_dict_round_trip_from_yaml_like_lists():
     cfg = SkyConfig.from_dict({"z_range": [0.1, 0.2], "n_clusters": [2, 4], "compact": False})
     assert cfg.z_range == (0.1, 0.2) and cfg.n_clusters == (2, 4)
     assert SkyConfig.from_dict(cfg.to_dict()) == cfg
-    with pytest.raises(RadioUNetError, match="unknown sky config option"):
+    with pytest.raises(RadioUNetError, match="unknown sky setting"):
         SkyConfig.from_dict({"bogus": 1})
 
 
