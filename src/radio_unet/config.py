@@ -132,18 +132,17 @@ class ConfigBase:
                      to_float: bool = False) -> None:
         """Check that setting ``name`` is a finite number within the bounds (``hi`` inclusive, ``below`` exclusive).
 
-        ``integer``: a whole number, stored as ``int``; ``to_float``: stored as ``float``; ``optional``: ``None``
-        passes.
+        ``integer``: an integer type (``int`` or a numpy integer; not 2.0, not True), stored as ``int``;
+        ``to_float``: stored as ``float``; ``optional``: ``None`` passes.
         """
         value = getattr(self, name)
         if value is None and optional:
             return
-        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
-            raise self._fail(name, "a whole number" if integer else "a finite number", value)
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral if integer else numbers.Real) \
+                or not math.isfinite(value):
+            raise self._fail(name, "an integer" if integer else "a finite number", value)
         if integer:
-            if value != int(value):
-                raise self._fail(name, "a whole number", value)
-            self._store(name, int(value))
+            self._store(name, int(value))  # numpy integers as int
         elif to_float:
             self._store(name, float(value))
         self._check_bounds(name, value, value, value, positive=positive, lo=lo, hi=hi, below=below)
@@ -177,10 +176,11 @@ class ConfigBase:
                 check_choice(value, allowed, f"{self.label} {name}")
 
     def check_flag(self, name: str) -> None:
-        """Check that setting ``name`` is true or false."""
+        """Check that setting ``name`` is true or false (a numpy boolean is stored as ``bool``)."""
         value = getattr(self, name)
         if not isinstance(value, (bool, np.bool_)):
             raise self._fail(name, "true or false", value)
+        self._store(name, bool(value))
 
 
 # ---------------------------------------------------------------------- command line

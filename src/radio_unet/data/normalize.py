@@ -304,5 +304,3 @@ class Normalization(ConfigBase):
             limits_unit=self.unit,
             return_valid=return_valid,
         )
-
-

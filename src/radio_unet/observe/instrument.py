@@ -189,7 +189,6 @@ class ObservationSetup(ConfigBase):
         self.check_number("taper_arcsec", positive=True, optional=True, to_float=True)
         self.check_number("robust", lo=-5.0, hi=5.0, optional=True, to_float=True)
         self.check_flag("circular_beam")
-        self._store("circular_beam", bool(self.circular_beam))
         self.check_number("min_elevation_deg", lo=0.0, below=90.0, to_float=True)
         self.check_number("epsilon", lo=1e-5, hi=0.1, to_float=True)
 
