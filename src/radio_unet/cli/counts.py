@@ -28,14 +28,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                      help="talk: (1 + S0/S)^alpha n0(S); knots: log S^2.5 dN/dS piecewise linear in log S (default)")
     sim.add_argument("--route", choices=["fast", "observe"], default="fast",
                      help="fast: sources through a Gaussian beam plus correlated noise (ms per field); observe: the "
-                          "preset's array, uv-coverage, PSF sidelobes and CLEAN (seconds per field)")
+                          "preset's array, uv-coverage, PSF sidelobes and CLEAN at one beam and pixel size "
+                          "(tens of ms per field once the instrument is cached)")
     sim.add_argument("--misspec", type=float, default=1.0, metavar="F",
                      help="mis-specification test: the true beam and noise are F times what the fields state (e.g. 1.05)")
     sim.add_argument("--fits", type=int, default=0, metavar="N", help="also write the first N fields as FITS images")
 
     tr = sub.add_parser("train", help="train the posterior estimator (and the talk's CNN baseline) on simulated fields",
                         description="Train the counts estimator: tile CNN embedding, then an sbi neural posterior flow.")
-    tr.add_argument("--data", required=True, help="folder made by 'radio-unet counts simulate'")
+    tr.add_argument("--data", required=True, nargs="+", metavar="DIR",
+                    help="one or more folders made by 'radio-unet counts simulate' with the same preset (e.g. fast-route "
+                         "fields and observe-route fields); their fields are pooled and split together")
     tr.add_argument("--out", required=True, help="model folder (model.safetensors + model.json)")
     tr.add_argument("--epochs", type=int, default=12, help="epochs of the embedding network (default 12)")
     tr.add_argument("--max-minutes", type=float, default=40.0, help="wall-time cap of the embedding training (default 40)")
@@ -84,8 +87,6 @@ def run(args: argparse.Namespace) -> int:
         from ..counts.dataset import simulate_dataset
         from ..counts.presets import get_counts_preset
 
-        if args.route == "observe" and args.n > 2000:
-            raise RadioUNetError("the observe route takes seconds per field: use it for test sets (--n <= 2000)")
         man = simulate_dataset(get_counts_preset(args.preset), args.n, args.out, seed=args.seed, family=args.family,
                                route=args.route, misspec=args.misspec, fits=args.fits, progress=print)
         print(f"{man['n']} fields ({man['family']} family, {man['route']} route) in {args.out}")
@@ -93,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
     if step == "train":
         from ..counts.train import train_counts
 
-        card = train_counts(args.data, args.out, epochs=args.epochs, max_minutes=args.max_minutes, batch_size=args.batch_size,
+        card = train_counts(args.data[0] if len(args.data) == 1 else args.data, args.out, epochs=args.epochs, max_minutes=args.max_minutes, batch_size=args.batch_size,
                             lr=args.lr, limit=args.limit, seed=args.seed, baselines=not args.no_baselines,
                             command=command, progress=print)
         m = card.metrics.get("validation", {})

@@ -27,7 +27,7 @@ from ..io.atomic import atomic_path
 from .presets import CountsPreset, get_counts_preset
 from .simulate import simulate_field
 
-__all__ = ["SHARD_SIZE", "NUISANCE_KEYS", "FieldSet", "simulate_dataset", "load_dataset", "split_fields"]
+__all__ = ["SHARD_SIZE", "NUISANCE_KEYS", "FieldSet", "simulate_dataset", "load_dataset", "load_datasets", "split_fields"]
 
 SHARD_SIZE = 1000
 MANIFEST = "manifest.json"
@@ -230,6 +230,49 @@ def load_dataset(path: str | PathLike, *, limit: int | None = None) -> FieldSet:
         cat = {k: v[:limit] for k, v in cat.items()}
     meta = {k: cat[k] for k in (*NUISANCE_KEYS, "noise_stated", "index")}
     return FieldSet(cat["image"], cat["y"], cat["theta"], cat["n_true"], meta, preset, manifest)
+
+
+def load_datasets(paths, *, limit: int | None = None) -> FieldSet:
+    """Read one or several data sets of :func:`simulate_dataset` and pool their fields.
+
+    Folders of one preset and one family may differ in route (e.g. fast-route
+    and observe-route fields); the manifest of the pool names every folder
+    (``parts``) and joins the routes with ``+``.
+
+    Parameters
+    ----------
+    paths : path or list of paths
+    limit : int, optional
+        Use only the first ``limit`` fields of each folder.
+
+    Raises
+    ------
+    radio_unet.errors.InputError
+        A folder that :func:`load_dataset` cannot read, or one simulated with
+        another preset or family than the first.
+    """
+    paths = [paths] if isinstance(paths, (str, PathLike)) else list(paths)
+    if not paths:
+        raise RadioUNetError("no data folder given")
+    sets = [load_dataset(p, limit=limit) for p in paths]
+    if len(sets) == 1:
+        return sets[0]
+    first = sets[0].preset.to_dict()
+    for path, ds in zip(paths[1:], sets[1:]):
+        if ds.preset.to_dict() != first:
+            raise InputError(path, f"simulated with preset {ds.preset.name!r} settings that differ from those of "
+                                   f"{paths[0]}: pool only folders of one preset")
+        if ds.manifest["family"] != sets[0].manifest["family"]:
+            raise InputError(path, f"{ds.manifest['family']} family, {paths[0]} {sets[0].manifest['family']}: pool only "
+                                   "folders of one family")
+    parts = [{"path": str(p), "n": len(ds), **{k: v for k, v in ds.manifest.items() if k not in ("shards", "preset_values")}}
+             for p, ds in zip(paths, sets)]
+    manifest = {"family": sets[0].manifest["family"],
+                "route": "+".join(dict.fromkeys(d.manifest["route"] for d in sets)),
+                "n": sum(len(d) for d in sets), "parts": parts}
+    return FieldSet(np.concatenate([d.images for d in sets]), np.concatenate([d.y for d in sets]),
+                    np.concatenate([d.theta for d in sets]), np.concatenate([d.n_true for d in sets]),
+                    {k: np.concatenate([d.meta[k] for d in sets]) for k in sets[0].meta}, sets[0].preset, manifest)
 
 
 def split_fields(n: int, *, fractions=(0.6, 0.3), seed: int = 0) -> list[np.ndarray]:

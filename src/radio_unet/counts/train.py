@@ -21,7 +21,7 @@ from os import PathLike
 import numpy as np
 
 from ..errors import RadioUNetError
-from .dataset import FieldSet, load_dataset, split_fields
+from .dataset import FieldSet, load_datasets, split_fields
 from .features import HIST_EDGES
 from .model import N_CONTEXT, N_HIST, CountsCard, CountsModel, field_inputs, save_counts_model
 
@@ -238,7 +238,7 @@ def _validate(model: CountsModel, tiles, extra, fields, y, c_idx, seed: int) -> 
         card.talk_residuals = {str(q): np.quantile(res, q, axis=0).tolist() for q in (0.025, 0.16, 0.5, 0.84, 0.975)}
 
 
-def train_counts(data: str | PathLike, out: str | PathLike, *, epochs: int = 12, max_minutes: float = 40.0,
+def train_counts(data: str | PathLike | list, out: str | PathLike, *, epochs: int = 12, max_minutes: float = 40.0,
                  batch_size: int = 32, lr: float = 2e-3, limit: int | None = None, seed: int = 0, baselines: bool = True,
                  width: int = 32, hidden: int = 96, flow_hidden: int = 64, flow_transforms: int = 4,
                  flow_max_epochs: int = 300, command: str | None = None, progress=None) -> CountsCard:
@@ -246,8 +246,9 @@ def train_counts(data: str | PathLike, out: str | PathLike, *, epochs: int = 12,
 
     Parameters
     ----------
-    data : path
-        Data set of :func:`~radio_unet.counts.dataset.simulate_dataset`.
+    data : path or list of paths
+        Data set(s) of :func:`~radio_unet.counts.dataset.simulate_dataset`,
+        pooled by :func:`~radio_unet.counts.dataset.load_datasets`.
     out : path
         Model folder.
     epochs, max_minutes, batch_size, lr : optional
@@ -275,7 +276,7 @@ def train_counts(data: str | PathLike, out: str | PathLike, *, epochs: int = 12,
 
     t_start = time.perf_counter()
     say = progress or (lambda s: None)
-    ds = load_dataset(data, limit=limit)
+    ds = load_datasets(data, limit=limit)
     if len(ds) < 50:
         raise RadioUNetError(f"{data}: {len(ds)} fields are too few to train on (need at least 50; thousands to do well)")
     k = ds.preset.n_bins
@@ -314,7 +315,7 @@ def train_counts(data: str | PathLike, out: str | PathLike, *, epochs: int = 12,
                       "n_context": N_CONTEXT},
         y_mean=y_mean.tolist(), y_std=y_std.tolist(), prior_low=low, prior_high=high,
         talk_scale=None if talk_scale is None else talk_scale.tolist(), trained_ranges=_trained_ranges(ds, extra),
-        dataset={"path": str(data), "n_fields": len(ds), "split_sizes": [len(a_idx), len(b_idx), len(c_idx)],
+        dataset={"path": str(data) if isinstance(data, (str, PathLike)) else [str(d) for d in data], "n_fields": len(ds), "split_sizes": [len(a_idx), len(b_idx), len(c_idx)],
                  "manifest": {k2: v for k2, v in ds.manifest.items() if k2 not in ("shards", "preset_values")}},
         seed=seed, command=command,
         training={"epochs": epochs, "batch_size": batch_size, "lr": lr, "max_minutes": max_minutes,

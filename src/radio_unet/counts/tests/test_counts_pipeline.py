@@ -11,7 +11,7 @@ from astropy.io import fits
 from astropy.table import Table
 
 from radio_unet.cli import main
-from radio_unet.counts.dataset import load_dataset, simulate_dataset, split_fields
+from radio_unet.counts.dataset import load_dataset, load_datasets, simulate_dataset, split_fields
 from radio_unet.counts.estimate import combine_fields
 from radio_unet.counts.model import load_counts_model
 from radio_unet.counts.presets import get_counts_preset
@@ -59,6 +59,25 @@ def test_dataset_roundtrip_resume_and_splits(tiny):
         simulate_dataset(ds.preset, 64, tiny / "data", seed=6)
     a, b, c = split_fields(64, fractions=(0.55, 0.35))
     assert len(set(a) | set(b) | set(c)) == 64 and not set(a) & set(b)
+
+
+def test_pooled_folders(tiny, tmp_path):
+    """Folders of one preset and family pool into one set (fields in order, routes joined, every folder named);
+    another preset or another family is refused with the folder's name."""
+    simulate_dataset(PRESET.with_overrides(name="test-64"), 8, tmp_path / "more", seed=9)
+    one, more = load_dataset(tiny / "data"), load_dataset(tmp_path / "more")
+    pooled = load_datasets([tiny / "data", tmp_path / "more"])
+    assert len(pooled) == 72 and np.array_equal(pooled.y, np.concatenate([one.y, more.y]))
+    assert np.array_equal(pooled.images[64:], more.images) and pooled.meta["noise_measured"].shape == (72,)
+    assert pooled.manifest["family"] == "knots" and pooled.manifest["route"] == "fast"
+    assert [p["n"] for p in pooled.manifest["parts"]] == [64, 8]
+    assert len(load_datasets([tiny / "data"])) == 64 and len(load_datasets([tiny / "data", tmp_path / "more"], limit=4)) == 8
+    simulate_dataset(PRESET.with_overrides(name="test-64", npix=32), 4, tmp_path / "other", seed=9)
+    with pytest.raises(InputError, match="other.*pool only folders of one preset"):
+        load_datasets([tiny / "data", tmp_path / "other"])
+    simulate_dataset(PRESET.with_overrides(name="test-64"), 4, tmp_path / "talk", seed=9, family="talk")
+    with pytest.raises(InputError, match="talk family.*one family"):
+        load_datasets([tiny / "data", tmp_path / "talk"])
 
 
 def test_model_roundtrip_and_posterior(tiny):
