@@ -52,7 +52,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     est = sub.add_parser("estimate", help="posterior counts per flux bin of FITS images",
                          description="Estimate the differential source counts of images, with 68%% and 95%% intervals.")
     est.add_argument("images", nargs="+", metavar="IMAGE", help="FITS images (Jy/beam or Jy/pixel, with a beam)")
-    est.add_argument("--model", help="shipped model name or model folder (default: counts-lotss-6as)")
+    est.add_argument("--model", help="shipped model name or model folder (default: the first shipped model trained for "
+                                     "the image's beam, pixel size and noise, counts-lotss-6as first)")
     est.add_argument("-o", "--out", required=True, help="output folder: <stem>.counts.ecsv and <stem>.counts.png")
     est.add_argument("--noise", type=float, metavar="JY_BEAM", help="noise rms to state (default: measured, MAD)")
     est.add_argument("--samples", type=int, default=2000, help="posterior samples (default 2000)")

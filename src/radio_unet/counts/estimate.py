@@ -22,7 +22,7 @@ import numpy as np
 from ..errors import InputError, RadioUNetError
 from ..io.atomic import atomic_path
 from .families import ReferenceCounts, euclidean, targets_to_dnds
-from .model import CountsModel, field_inputs, load_counts_model
+from .model import CountsModel, ResolutionError, field_inputs, load_counts_model, shipped_counts_models
 from .simulate import SR_PER_ARCSEC2, measure_noise
 
 __all__ = ["image_fields", "combine_fields", "counts_table", "plot_counts", "estimate_image", "estimate_images"]
@@ -199,6 +199,9 @@ def estimate_images(images, out: str | PathLike, *, model=None, noise=None, n_sa
     """Estimate the counts of several images; a bad image is reported in one line and the others still run.
 
     Writes ``OUT/<stem>.counts.ecsv`` and ``OUT/<stem>.counts.png`` per image.
+    Without ``model``, each image gets the first shipped model
+    (:func:`~radio_unet.counts.model.shipped_counts_models`, the default
+    first) trained for its beam, pixel size and noise.
 
     Returns
     -------
@@ -208,18 +211,31 @@ def estimate_images(images, out: str | PathLike, *, model=None, noise=None, n_sa
     import sys
 
     out = Path(out)
-    cm = load_counts_model(model)
-    name = str(model) if model else "counts-lotss-6as"
-    reference = ReferenceCounts(float(cm.card.preset["freq_hz"]))
+    names = [str(model)] if model else shipped_counts_models()
+    loaded = {}
     failures = 0
     for path in images:
-        try:
-            table = estimate_image(path, cm, noise=noise, n_samples=n_samples, seed=seed, read_options=read_options,
-                                   model_name=name)
-        except RadioUNetError as exc:
-            print(f"radio-unet counts estimate: error: {exc}", file=sys.stderr)
+        table, first_error = None, None
+        for name in names:
+            if name not in loaded:
+                loaded[name] = load_counts_model(name)
+            cm = loaded[name]
+            try:
+                table = estimate_image(path, cm, noise=noise, n_samples=n_samples, seed=seed, read_options=read_options,
+                                       model_name=name)
+                break
+            except ResolutionError as exc:  # another shipped model may fit this resolution
+                first_error = first_error or exc
+            except RadioUNetError as exc:
+                first_error = exc
+                break
+        if table is None:
+            tried = "" if model or not isinstance(first_error, ResolutionError) or len(names) < 2 else \
+                f" (nor any other shipped counts model: {', '.join(names[1:])})"
+            print(f"radio-unet counts estimate: error: {first_error}{tried}", file=sys.stderr)
             failures += 1
             continue
+        reference = ReferenceCounts(float(loaded[table.meta["model"]].card.preset["freq_hz"]))
         stem = Path(path).name
         for suffix in (".gz", ".fits", ".fit", ".fts"):
             stem = stem[: -len(suffix)] if stem.lower().endswith(suffix) else stem
@@ -230,5 +246,5 @@ def estimate_images(images, out: str | PathLike, *, model=None, noise=None, n_sa
                     title=f"{Path(path).name}: {table.meta['n_fields']} field(s), noise {table.meta['noise'] * 1e6:.0f} uJy/beam")
         if progress:
             progress(f"{path}: wrote {ecsv} and {stem}.counts.png ({table.meta['n_fields']} field(s), "
-                     f"noise {table.meta['noise'] * 1e6:.1f} uJy/beam)")
+                     f"noise {table.meta['noise'] * 1e6:.1f} uJy/beam, model {table.meta['model']})")
     return failures

@@ -23,8 +23,8 @@ from ..io.atomic import atomic_path
 from ..jsonsafe import json_safe
 from .features import HIST_EDGES, context_vector, histogram_features, image_tiles, scale_pixels
 
-__all__ = ["CountsCard", "CountsModel", "field_inputs", "save_counts_model", "load_counts_model", "resolve_counts_model",
-           "DEFAULT_COUNTS_MODEL", "COUNTS_CARD_FORMAT"]
+__all__ = ["CountsCard", "CountsModel", "ResolutionError", "shipped_counts_models", "field_inputs", "save_counts_model",
+           "load_counts_model", "resolve_counts_model", "DEFAULT_COUNTS_MODEL", "COUNTS_CARD_FORMAT"]
 
 COUNTS_CARD_FORMAT = "radio-unet-counts-card/1"
 #: The shipped model used when ``--model`` is not given.
@@ -206,9 +206,21 @@ class CountsModel:
                   ("noise", noise * 1e6, [v * 1e6 for v in r["noise_jy_beam"]], "uJy/beam")]
         for what, value, (lo, hi), unit in checks:
             if not lo * 0.95 <= value <= hi * 1.05:
-                raise InputError(path, f"{what} {value:.3g} {unit} is outside the {lo:.3g}-{hi:.3g} {unit} this model was "
+                raise ResolutionError(path, f"{what} {value:.3g} {unit} is outside the {lo:.3g}-{hi:.3g} {unit} this model was "
                                        f"trained for (preset {self.card.preset['name']}); regrid/smooth the image or train a "
                                        "model for it with 'radio-unet counts simulate' and 'radio-unet counts train'")
+
+
+class ResolutionError(InputError):
+    """An image outside the beam, pixel-size or noise ranges that a counts model was trained for."""
+
+
+def shipped_counts_models() -> list[str]:
+    """Names of the counts models shipped with the package, the default (:data:`DEFAULT_COUNTS_MODEL`) first."""
+    from ..models import SHIPPED_DIR
+
+    names = sorted(p.stem for p in SHIPPED_DIR.glob("counts-*.safetensors"))
+    return sorted(names, key=lambda n: n != DEFAULT_COUNTS_MODEL)
 
 
 def resolve_counts_model(name_or_path: str | PathLike | None) -> Path:

@@ -150,6 +150,33 @@ def test_cli_estimate_bad_inputs_are_one_line(tiny, capsys):
         assert err.count("\n") == 1 and str(path) in err and expect in err and "Traceback" not in err
 
 
+def test_estimate_picks_the_shipped_model_trained_for_the_image(tiny, tmp_path, monkeypatch, capsys):
+    """Without --model each image gets the first shipped model whose trained beam, pixel and noise ranges hold it;
+    when none does, the one line names the file, the default's reason and the other models tried."""
+    import shutil
+
+    from radio_unet.counts import estimate
+
+    narrow = tmp_path / "narrow"
+    shutil.copytree(tiny / "model", narrow)
+    card = json.loads((narrow / "model.json").read_text())
+    card["trained_ranges"]["beam_major_px"] = [100.0, 200.0]  # a model for another resolution
+    (narrow / "model.json").write_text(json.dumps(card))
+    monkeypatch.setattr(estimate, "shipped_counts_models", lambda: [str(narrow), str(tiny / "model")])
+    good = tiny / "data" / "fits" / "field_00000.fits"
+    assert main(["counts", "estimate", str(good), "-o", str(tmp_path / "out")]) == 0
+    t = Table.read(tmp_path / "out" / "field_00000.counts.ecsv", format="ascii.ecsv")
+    assert t.meta["model"] == str(tiny / "model")
+    with fits.open(good) as hdul:
+        hdul[0].header["BMAJ"] = hdul[0].header["BMIN"] = 20 / 3600
+        hdul.writeto(tmp_path / "lowres.fits")
+    capsys.readouterr()
+    assert main(["counts", "estimate", str(tmp_path / "lowres.fits"), "-o", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "lowres.fits" in err and "trained for" in err
+    assert f"nor any other shipped counts model: {tiny / 'model'}" in err
+
+
 def test_cli_evaluate_prints_the_table(tiny, capsys):
     """evaluate scores every method side by side and writes its files."""
     out = tiny / "eval"
