@@ -44,7 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     tr.add_argument("--max-minutes", type=float, default=40.0, help="wall-time cap of the embedding training (default 40)")
     tr.add_argument("--batch-size", type=int, default=32, help="fields per batch (default 32)")
     tr.add_argument("--lr", type=float, default=2e-3, help="learning rate of the embedding (default 2e-3)")
-    tr.add_argument("--limit", type=int, help="use only the first N fields")
+    tr.add_argument("--limit", type=int, help="use only the first N fields of each --data folder")
     tr.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     tr.add_argument("--threads", type=int, default=1, help="PyTorch threads (default 1)")
     tr.add_argument("--no-baselines", action="store_true", help="skip the talk-CNN baseline")
