@@ -10,7 +10,7 @@ from __future__ import annotations
 from os import PathLike
 from typing import Iterable
 
-__all__ = ["RadioUNetError", "InputError", "check_choice"]
+__all__ = ["RadioUNetError", "InputError", "check_choice", "describe"]
 
 
 class RadioUNetError(Exception):
@@ -52,3 +52,9 @@ def check_choice(value, choices: Iterable, what: str):
     if value in choices:
         return value
     raise RadioUNetError(f"unknown {what} {value!r}: choose one of {', '.join(map(repr, choices))}")
+
+
+def describe(exc: BaseException) -> str:
+    """One line for a failed item: the message of a user error, else the exception type and its first line."""
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return text if isinstance(exc, RadioUNetError) else f"{type(exc).__name__}: {text}"

@@ -38,6 +38,10 @@ COMMANDS: dict[str, str] = {
 }
 
 
+#: Options of ``segment`` that leave no picture to draw in this process (the worker is then not forked early).
+_SERIAL_OFF = {"--no-png", "--workers", "--scheduler", "-h", "--help"}
+
+
 def _module(name: str):
     return importlib.import_module(f"{__name__}.{name}")
 
@@ -70,6 +74,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     # The top-level options take no values, so the first word that is not an option names the subcommand:
     # only its module is imported (train's pulls in Lightning, seconds that every other command need not pay).
     command = next((word for word in argv if not word.startswith("-")), None)
+    if command == "segment" and not any(word.split("=")[0] in _SERIAL_OFF for word in argv):
+        from ..plots.worker import prestart
+
+        prestart()  # the picture worker imports matplotlib while this process imports astropy
     parser = build_parser([command] if command in COMMANDS else [])
     args = parser.parse_args(argv)
     if args.command is None:

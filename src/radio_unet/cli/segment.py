@@ -46,11 +46,13 @@ class _Job:
                            read_options=image_options(args),
                            png=not args.no_png, overwrite=args.overwrite, subtract_median=args.subtract_median,
                            **inference_options(args))
+        self.pictures = None  # a PictureWorker when the files run in this process
 
     def __call__(self, path: str) -> dict:
         from ..segment.run import segment_file
 
-        return segment_file(path, self.out, **self.kwargs)
+        draw = self.pictures.drawer(path) if self.pictures is not None else None
+        return segment_file(path, self.out, draw=draw, **self.kwargs)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -58,11 +60,19 @@ def run(args: argparse.Namespace) -> int:
     from ..io.atomic import signals_interrupt
     from ..models.registry import resolve_model
     from ..parallel import run_parallel
+    from ..plots.worker import picture_worker
 
     resolve_model(args.model)  # fail early, once, on a wrong model name
-    with signals_interrupt():  # SIGTERM/SIGHUP unwind like Ctrl-C: no temporary file is left behind
-        results, failures = run_parallel(_Job(args), args.inputs, workers=args.workers, scheduler=args.scheduler,
+    job = _Job(args)
+    serial = args.workers <= 1 and args.scheduler is None
+    # SIGTERM/SIGHUP unwind like Ctrl-C: no temporary file is left behind. In one process the pictures are drawn by
+    # a forked worker (started by cli.main before astropy's import where it can): matplotlib's import and the
+    # drawing overlap the network and the next file.
+    with signals_interrupt(), picture_worker(enabled=serial and not args.no_png) as pictures:
+        job.pictures = pictures
+        results, failures = run_parallel(job, args.inputs, workers=args.workers, scheduler=args.scheduler,
                                          desc="segment", unit="image")
+        failures += pictures.wait()
     for r in results:
         state = "already done" if r["skipped"] else f"{100 * r['fraction_above']:.2f}% above threshold"
         print(f"{r['input']}: {r['prob']} ({state})")

@@ -10,15 +10,9 @@ from typing import Callable, Iterable
 
 from tqdm.auto import tqdm
 
+from ..errors import describe
+
 __all__ = ["run_parallel"]
-
-
-def _describe(exc: BaseException) -> str:
-    """One line for a failed item: the message of a user error, else the exception type and message."""
-    from ..errors import RadioUNetError
-
-    text = str(exc).splitlines()[0] if str(exc) else ""
-    return text if isinstance(exc, RadioUNetError) else f"{type(exc).__name__}: {text}"
 
 
 def run_parallel(
@@ -53,7 +47,7 @@ def run_parallel(
             try:
                 results.append(func(item))
             except Exception as exc:  # noqa: BLE001 - reported, the run goes on
-                failures.append((item, _describe(exc)))
+                failures.append((item, describe(exc)))
         return results, failures
 
     from dask.distributed import Client, LocalCluster, as_completed
@@ -67,7 +61,7 @@ def run_parallel(
             try:
                 results.append(future.result())
             except Exception as exc:  # noqa: BLE001
-                failures.append((futures[future], _describe(exc)))
+                failures.append((futures[future], describe(exc)))
     if cluster is not None:
         cluster.close()
     return results, failures

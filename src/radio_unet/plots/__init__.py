@@ -1,6 +1,14 @@
-"""Figures: quick-look galleries and segmentation panels (matplotlib, Agg backend)."""
+"""Figures: quick-look galleries and segmentation panels (matplotlib, Agg backend).
 
-from .panels import image_limits, save_figure, show_linear, show_log
-from .segmentation import save_segmentation_figure
+The names load on first use: importing this package (or its
+:mod:`~radio_unet.plots.worker`) does not import matplotlib, whose import
+costs about a third of a second.
+"""
 
-__all__ = ["image_limits", "save_figure", "show_linear", "show_log", "save_segmentation_figure"]
+from .. import lazy_exports
+
+_SOURCES = {"image_limits": "panels", "save_figure": "panels", "show_linear": "panels", "show_log": "panels",
+            "save_segmentation_figure": "segmentation"}
+
+__all__ = list(_SOURCES)
+__getattr__, __dir__ = lazy_exports(__name__, _SOURCES)

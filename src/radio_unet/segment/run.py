@@ -7,6 +7,7 @@ import re
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 from astropy.io import fits
@@ -14,6 +15,7 @@ from astropy.io import fits
 from ..io import image_header, open_image_memmap, read_image
 from ..io.atomic import remove_stale_temporaries
 from ..io.ds9 import mask_polygons, write_ds9_polygons
+from ..plots.worker import draw_now
 from ..stats import background_level
 from .backends import DEFAULT_TTA
 from .load import Segmenter, load_segmenter
@@ -144,6 +146,7 @@ def segment_file(
     png: bool = True,
     overwrite: bool = False,
     subtract_median: bool = False,
+    draw: Callable | None = None,
 ) -> dict:
     """Segment one FITS image and write its outputs.
 
@@ -167,6 +170,12 @@ def segment_file(
     rms (``background_sigma``): a level far from zero is an offset that the
     network reads as diffuse emission everywhere. ``subtract_median``
     subtracts it before segmenting (the image is then copied in memory).
+
+    ``draw(target, *args, **kwargs)`` makes the picture (default:
+    :func:`~radio_unet.plots.worker.draw_now`, at once, in this process);
+    ``radio-unet segment`` passes
+    :meth:`radio_unet.plots.worker.PictureWorker.drawer`, which draws it in a
+    background process while the next file is read.
 
     Returns
     -------
@@ -226,7 +235,7 @@ def segment_file(
                            text=f"p>{threshold:g}" + (f", peak>{peak:g}" if peak else ""))
         if png:
             _save_picture(paths, segmenter, image, small, small_mask, step, threshold=threshold,
-                          title=Path(path).name, peak=bool(peak))
+                          title=Path(path).name, peak=bool(peak), draw=draw)
     return {"input": str(path), "skipped": False, "resample": factor, "fraction_above": fraction,
             "background_sigma": background_sigma, **{k: str(v) for k, v in paths.items()}}
 
@@ -238,18 +247,19 @@ PICTURE_PIXELS = 512
 
 
 def _save_picture(paths: dict, segmenter: Segmenter, image, small: np.ndarray, small_mask: np.ndarray, step: int, *,
-                  threshold: float, title: str, peak: bool) -> None:
+                  threshold: float, title: str, peak: bool, draw: Callable | None = None) -> None:
     """The PNG: input, probability map (and class map) at most :data:`PICTURE_PIXELS` a side, from the thumbnail
-    ``small`` (every ``step``-th pixel of the probability map) and the mask ``small_mask`` it drew the regions of."""
-    from ..plots import save_segmentation_figure  # matplotlib: only when a picture is made
-
+    ``small`` (every ``step``-th pixel of the probability map) and the mask ``small_mask`` it drew the regions of;
+    drawn by ``draw(target, *args, **kwargs)`` (default: at once)."""
     prob, more = thumbnail(small, max_pixels=PICTURE_PIXELS)
     shown = small_mask[::more, ::more]
     every = step * more
     classes = _class_thumbnail(paths, every) if segmenter.multiclass else None
-    save_segmentation_figure(paths["png"], np.asarray(image.data[::every, ::every], dtype=np.float32), prob,
-                             threshold=threshold, title=title, contour=np.where(shown, prob, 0.0) if peak else None,
-                             classes=classes, class_names=segmenter.classes)
+    # By name: matplotlib is imported where the picture is drawn (here or in the worker), only then.
+    (draw or draw_now)("radio_unet.plots.segmentation:save_segmentation_figure", paths["png"],
+                       np.asarray(image.data[::every, ::every], dtype=np.float32), prob, threshold=threshold,
+                       title=title, contour=np.where(shown, prob, 0.0) if peak else None, classes=classes,
+                       class_names=segmenter.classes)
     release_pages(image.data)
 
 

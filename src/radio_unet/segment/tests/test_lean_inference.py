@@ -113,10 +113,10 @@ def test_any_atomic_writer_removes_the_stale_temporaries_of_its_file(tmp_path):
     assert not dead.exists() and other.exists() and final.read_text() == "table"
 
 
-@pytest.mark.parametrize("how", ["SIGTERM", "SIGKILL"])
-def test_killed_segment_leaves_no_temporary_file_after_a_rerun(tmp_path, tiny_model, how):
-    """SIGTERM: the run removes its temporary file on the way out; SIGKILL: the next run removes it. Either way the
-    rerun finishes and the folder holds only the outputs."""
+@pytest.mark.parametrize("how, png", [("SIGTERM", False), ("SIGKILL", False), ("SIGTERM", True)])
+def test_killed_segment_leaves_no_temporary_file_after_a_rerun(tmp_path, tiny_model, how, png):
+    """SIGTERM: the run removes its temporary file on the way out (with the picture worker running too); SIGKILL:
+    the next run removes it. Either way the rerun finishes and the folder holds only the outputs."""
     from radio_unet.segment.load import load_segmenter
 
     load_segmenter(tiny_model, backend="onnx")  # export cached: the killed run gets to writing quickly
@@ -126,8 +126,9 @@ def test_killed_segment_leaves_no_temporary_file_after_a_rerun(tmp_path, tiny_mo
     slow = ("import time, sys; from radio_unet.models import runtime; run = runtime.OnnxPredictor._run; "
             "runtime.OnnxPredictor._run = lambda self, b: (time.sleep(60), run(self, b))[1]; "
             "from radio_unet.cli import main; sys.exit(main(sys.argv[1:]))")
+    no_png = [] if png else ["--no-png"]
     proc = subprocess.Popen([sys.executable, "-c", slow, "segment", str(image), "-o", str(out), "--model",
-                             str(tiny_model), "--backend", "onnx", "--no-png"], stderr=subprocess.PIPE, text=True)
+                             str(tiny_model), "--backend", "onnx", *no_png], stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 600  # a shared machine can take minutes to start Python and its libraries
     while not any(p.name.startswith(".field.prob.fits.") for p in out.glob(".*")) and time.monotonic() < deadline:
         time.sleep(0.1)
@@ -141,7 +142,7 @@ def test_killed_segment_leaves_no_temporary_file_after_a_rerun(tmp_path, tiny_mo
         assert hidden == []
     else:
         assert proc.returncode == -signal.SIGKILL and len(hidden) == 1
-    assert main(["segment", str(image), "-o", str(out), "--model", str(tiny_model), "--backend", "onnx",
-                 "--no-png"]) == 0
-    assert sorted(p.name for p in out.iterdir()) == ["field.mask.fits", "field.prob.fits", "field.reg"]
+    assert main(["segment", str(image), "-o", str(out), "--model", str(tiny_model), "--backend", "onnx", *no_png]) == 0
+    pictures = ["field.png"] if png else []
+    assert sorted(p.name for p in out.iterdir()) == sorted(["field.mask.fits", "field.prob.fits", "field.reg", *pictures])
     assert fits.getdata(out / "field.prob.fits").shape == (128, 128)
