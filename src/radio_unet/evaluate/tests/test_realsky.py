@@ -22,6 +22,7 @@ from radio_unet.evaluate.realsky import (
     island_region,
     outside_island_fraction,
     relic_profile,
+    spoke_profile,
 )
 
 BENCHMARK = Path(__file__).resolve().parents[4] / "benchmarks" / "real_sky.py"
@@ -37,6 +38,18 @@ def test_halo_profile_is_exponential_and_elliptical():
     assert h[50, 70] == pytest.approx(np.exp(-10 / 6))
     with pytest.raises(ValueError):
         halo_profile((10, 10), (5, 5), 0.0)
+
+
+def test_spoke_profile_radial_alternating_and_falling():
+    """Ridges along the given directions through the centre, signs alternating, amplitude min(1, core / r)."""
+    s = spoke_profile((101, 101), (50, 50), [0.0, 90.0], width_pix=1.0, core_pix=5.0)
+    assert s[50, 60] == pytest.approx(0.5, abs=1e-6)  # along +x (spoke 0, positive), r = 10: 5 / 10
+    assert s[50, 40] == pytest.approx(0.5, abs=1e-6)  # both sides of the source
+    assert s[70, 50] == pytest.approx(-0.25, abs=1e-6)  # along +y (spoke 1, negative), r = 20
+    assert abs(s[60, 60]) < 1e-10  # between the spokes
+    assert np.abs(s).max() <= 1.0 + 1e-9
+    with pytest.raises(ValueError):
+        spoke_profile((10, 10), (5, 5), [0.0], width_pix=0.0)
 
 
 def test_relic_profile_ridge_edge_and_extent():
@@ -199,7 +212,8 @@ def test_real_sky_benchmark_on_the_lotss_cutout(lotss_cutout, tmp_path, monkeypa
     assert len(records) == 2 * len(bench.LEVELS)  # one halo and one relic at every level
     assert all(0.0 <= r["iou"] <= 1.0 and 0.0 <= r["R"] <= 1.0 for r in records)
     text = out.read_text()
-    for heading in ("## Goals", "## 1.", "## 2.", "## 3.", "## 4."):
+    assert len(result["spokes"]) == 1 and all(0.0 <= v <= 1.0 for v in result["spokes"].values())
+    for heading in ("## Goals", "## 1.", "## 2.", "## 3.", "## 4.", "## 5."):
         assert heading in text
     assert "no data (mirabest_templates/ absent)" in text
     assert ("PASS" in text or "FAIL" in text) and "sha256" in text
