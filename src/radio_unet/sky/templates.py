@@ -25,6 +25,7 @@ from astropy.io.fits.verify import VerifyWarning
 from scipy import ndimage
 
 from ..errors import InputError, RadioUNetError
+from ..stats import robust_rms
 
 __all__ = ["extract_template", "load_templates", "place_template"]
 
@@ -48,8 +49,6 @@ def extract_template(image: np.ndarray, *, nsigma: float = 3.0, central: float =
         float32 array cropped to the galaxy's islands (plus a 2-pixel border),
         zero outside them, summing to 1.
     """
-    from ..stats import robust_rms
-
     data = np.nan_to_num(np.asarray(image, dtype=np.float64), nan=0.0)
     data = data - np.median(data)
     rms = robust_rms(data, method="mad")

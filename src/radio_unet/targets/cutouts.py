@@ -21,7 +21,9 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from ..errors import InputError, RadioUNetError
+from ..io.atomic import atomic_path
 from ..lru import LRUCache
+from ..parallel import run_parallel
 
 __all__ = [
     "FITS_PATTERNS",
@@ -427,8 +429,6 @@ def make_cutouts(
         ``rejected`` (``rejected_rows.txt``, or None when no catalogue row
         was skipped).
     """
-    from ..parallel import run_parallel
-
     if int(size) < 1:
         raise RadioUNetError(f"--size must be a positive number of pixels, got {size}")
     footprints, bad_images = read_footprints(find_images(images))
@@ -449,8 +449,6 @@ def make_cutouts(
 
 def write_rejected(out_dir, catalog) -> Path | None:
     """Write the catalogue rows skipped for missing or impossible values to ``rejected_rows.txt`` (None if none)."""
-    from ..io import atomic_path
-
     rejected = catalog.meta.get("rejected", []) if hasattr(catalog, "meta") else []
     if not rejected:
         return None
@@ -463,8 +461,6 @@ def write_rejected(out_dir, catalog) -> Path | None:
 def write_cutout_index(out_dir, catalog, results, off, failures) -> Path:
     """Write ``cutouts.ecsv``: one row per target with its file, source image and status."""
     from astropy.table import Table
-
-    from ..io import atomic_path
 
     status = {}
     for r in results:

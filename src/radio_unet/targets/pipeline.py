@@ -31,7 +31,9 @@ from astropy.table import MaskedColumn, Table
 
 from ..cosmology import get_cosmology
 from ..errors import InputError, RadioUNetError
+from ..io.atomic import atomic_path
 from ..jsonsafe import json_safe
+from ..parallel import run_parallel
 from .cutouts import CutoutJob, cut_out, find_images, open_image, read_footprints, target_items, write_rejected
 from .ratio import measure_target, radius_pixels
 from .sweep import PAPER_THRESHOLD, detect, summarize_detection
@@ -291,8 +293,6 @@ def results_table(catalog: Table, results: Sequence[dict], *, off: Sequence[dict
 
 
 def _write_table(table: Table, path: Path) -> Path:
-    from ..io import atomic_path
-
     with atomic_path(path) as tmp:
         table.write(tmp, format="ascii.ecsv")
     return path
@@ -470,8 +470,6 @@ def _write_sweep_outputs(out: Path, table: Table, truth, sweep: Table, summary: 
 
 def _write_summary(summary: dict, path: Path) -> Path:
     """Write ``summary`` as JSON to ``path`` (atomically) and return ``path``."""
-    from ..io import atomic_path
-
     with atomic_path(path) as tmp:
         tmp.write_text(json.dumps(json_safe(summary), indent=2) + "\n")
     return path
@@ -524,8 +522,6 @@ def run_targets(
         None), ``failures``, ``off``, ``bad_images`` and ``paths`` (the
         files written).
     """
-    from ..parallel import run_parallel
-
     _check_options(size, radius_r500, probabilities)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

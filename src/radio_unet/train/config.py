@@ -30,6 +30,7 @@ from ..config import ConfigBase, add_flags
 from ..data.dataset import DataConfig
 from ..data.normalize import Normalization
 from ..errors import InputError, RadioUNetError
+from ..io.atomic import atomic_path
 from ..models.unet import UNetConfig
 
 __all__ = ["TrainConfig", "add_train_arguments", "config_from_args", "PRECISIONS", "FINETUNE_DEFAULTS"]
@@ -356,8 +357,6 @@ class TrainConfig(ConfigBase):
 
         text = yaml.safe_dump(self.to_dict(), sort_keys=False)
         if path is not None:
-            from ..io.atomic import atomic_path
-
             with atomic_path(path) as tmp:
                 Path(tmp).write_text(text, encoding="utf-8")
         return text
