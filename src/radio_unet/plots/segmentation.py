@@ -37,7 +37,7 @@ def save_segmentation_figure(
 
     n = 2 + (truth is not None) + (classes is not None)
     fig = Figure(figsize=(5.6 * n, 5))  # no pyplot: segment's picture is drawn without its import
-    axes = fig.subplots(1, n)
+    axes = fig.subplots(1, n, gridspec_kw={"wspace": 0.3})  # room for the colour bars' labels
     show_linear(axes[0], image, title=f"{title} input, {threshold:g} contour (cyan)".strip(), label="Jy/beam")
     axes[0].contour(contour, levels=[threshold], colors="cyan", linewidths=0.7)
     im = axes[1].imshow(prob, origin="lower", cmap="viridis", vmin=0, vmax=1, interpolation="nearest")
