@@ -180,11 +180,12 @@ def table(headers: list[str], rows: list[list[str]]) -> list[str]:
     return ["| " + " | ".join(names) + " |", "|" + "|".join(align) + "|"] + ["| " + " | ".join(r) + " |" for r in rows]
 
 
-def class_text(seg: Segmented, valid: np.ndarray) -> str:
-    """'name 12.3%, ...' of the class map, or n/a."""
+def class_text(seg: Segmented, valid: np.ndarray, *, min_share: float = 0.0) -> str:
+    """'name 12.3%, ...' of the class map (the classes with at least ``min_share`` of ``valid``), or n/a."""
     if seg.classes is None:
         return "n/a"
-    return ", ".join(f"{n} {pct(f, 1)}" for n, f in class_fractions(seg.classes, seg.names, valid=valid).items())
+    shares = class_fractions(seg.classes, seg.names, valid=valid)
+    return ", ".join(f"{n} {pct(f, 1)}" for n, f in shares.items() if f >= min_share)
 
 
 def beam_pixels(image) -> tuple[float, float, float]:
@@ -387,14 +388,6 @@ def injections(run: Runner, data: Path, keep: dict, *, quick: bool, seed: int) -
     return lines, {"levels": summary, "bright": bright, "records": records}
 
 
-def _called_classes(seg: Segmented, called: np.ndarray) -> str:
-    """The classes of the pixels called diffuse, those above 0.05% only ('-' when none is called)."""
-    if not called.any() or seg.classes is None:
-        return "-"
-    shares = class_fractions(seg.classes, seg.names, valid=called)
-    return ", ".join(f"{n} {pct(f, 1)}" for n, f in shares.items() if f >= 0.0005)
-
-
 def bright_sources(run: Runner, data: Path, *, quick: bool, seed: int) -> tuple[list[str], dict]:
     """Section 5: a bright point source with calibration spokes (:func:`spoke_profile`) in real LoTSS noise."""
     paths = [data / rel for rel in LOTSS if (data / rel).exists()]
@@ -403,32 +396,33 @@ def bright_sources(run: Runner, data: Path, *, quick: bool, seed: int) -> tuple[
         return lines + ["no data (lotss_dr1/ absent)", ""], {}
     cases = SPOKE_CASES[-2:-1] if quick else SPOKE_CASES
     rows, results = [], {}
-    jobs = [(index, path, peak, spokes) for index, path in enumerate(paths[:1] if quick else paths)
-            for peak, spokes in cases]
-    for index, path, peak, spokes in tqdm(jobs, desc="5 bright sources", unit="file"):
+    progress = tqdm(total=len(cases) * len(paths[:1] if quick else paths), desc="5 bright sources", unit="file")
+    for index, path in enumerate(paths[:1] if quick else paths):
         image = read_image(path)
         rng = np.random.default_rng(seed + 100 + index)
         rms = robust_rms(image.data)
         major, minor, pa = beam_pixels(image)
+        valid_in = np.isfinite(image.data)
         ny, nx = image.shape
-        centre = (rng.uniform(0.4, 0.6) * nx, rng.uniform(0.4, 0.6) * ny)
+        centre = (rng.uniform(0.4, 0.6) * nx, rng.uniform(0.4, 0.6) * ny)  # one source position per image
         point = np.zeros(image.shape)
         point[int(centre[1]), int(centre[0])] = 1.0
         source = beam_convolve(point, major, minor, pa)
-        model = source / source.max()
-        if spokes:
-            pattern = beam_convolve(spoke_profile(image.shape, centre, rng.uniform(0, 180, N_SPOKES)), major, minor, pa)
-            model = model + spokes * pattern / np.abs(pattern).max()
-        data_in = (image.data + peak * rms * model).astype(np.float32)
-        seg = run(run.write(f"{output_stem(path)}_bright{peak:g}_spokes{spokes:g}", data_in, image))
-        valid = np.isfinite(seg.prob) & np.isfinite(image.data)
-        called = valid & (seg.prob >= THRESHOLD)
-        frac = float(called.sum() / valid.sum())
-        yy, xx = np.nonzero(called)
-        reach = float(np.hypot(xx - centre[0], yy - centre[1]).max()) if called.any() else 0.0
-        results[(path.name, peak, spokes)] = frac
-        rows.append([path.name, f"{peak:g}", f"{100 * spokes:g}%", checked(pct(frac), frac, FP_GOAL, at_most=True),
-                     f"{reach:.0f}", _called_classes(seg, called)])
+        pattern = beam_convolve(spoke_profile(image.shape, centre, rng.uniform(0, 180, N_SPOKES)), major, minor, pa)
+        for peak, spokes in cases:
+            model = source / source.max() + spokes * pattern / np.abs(pattern).max()
+            data_in, _ = inject(image.data, model, peak, rms)
+            seg = run(run.write(f"{output_stem(path)}_bright{peak:g}_spokes{spokes:g}", data_in, image))
+            progress.update()
+            valid = np.isfinite(seg.prob) & valid_in
+            called = valid & (seg.prob >= THRESHOLD)
+            frac = float(called.sum() / valid.sum())
+            yy, xx = np.nonzero(called)
+            reach = float(np.hypot(xx - centre[0], yy - centre[1]).max()) if called.any() else 0.0
+            results[(path.name, peak, spokes)] = frac
+            rows.append([path.name, f"{peak:g}", f"{100 * spokes:g}%", checked(pct(frac), frac, FP_GOAL, at_most=True),
+                         f"{reach:.0f}", class_text(seg, called, min_share=0.0005) if called.any() else "-"])
+    progress.close()
     lines += table(["image", ">peak (sigma)", ">spokes (of the peak)", ">called diffuse", ">farthest diffuse pixel from "
                     "the source (px)", "classes of the pixels called diffuse"], rows)
     lines += ["", f"A point source (the beam) at the given peak, {N_SPOKES} straight radial spokes of alternating sign "

@@ -28,7 +28,8 @@ import signal
 import threading
 import time
 from concurrent.futures import Future, ProcessPoolExecutor
-from importlib import import_module
+from functools import partial
+from pkgutil import resolve_name
 from typing import Callable, Hashable
 
 from ..errors import describe
@@ -40,11 +41,9 @@ _PRESTARTED: PictureWorker | None = None
 
 
 def draw_now(target: str | Callable, *args, **kwargs):
-    """Call ``target`` (a callable or ``"module:function"``, imported here) with the arguments; its result."""
-    if isinstance(target, str):
-        module, _, name = target.partition(":")
-        target = getattr(import_module(module), name)
-    return target(*args, **kwargs)
+    """Call ``target`` (a callable or ``"module:function"``, imported here by :func:`pkgutil.resolve_name`) with
+    the arguments; its result."""
+    return (resolve_name(target) if isinstance(target, str) else target)(*args, **kwargs)
 
 
 def _watch_parent(parent: int, interval: float = 0.5) -> None:
@@ -121,12 +120,8 @@ class PictureWorker:
         return future
 
     def drawer(self, key: Hashable) -> Callable:
-        """``submit`` with ``key`` bound: a ``draw(func, *args, **kwargs)`` callable."""
-
-        def draw(target: str | Callable, *args, **kwargs) -> None:
-            self.submit(key, target, *args, **kwargs)
-
-        return draw
+        """``submit`` with ``key`` bound: a ``draw(target, *args, **kwargs)`` callable."""
+        return partial(self.submit, key)
 
     def wait(self) -> list[tuple[Hashable, str]]:
         """Wait for every picture submitted; returns ``(key, message)`` for each that failed."""
