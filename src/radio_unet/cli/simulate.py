@@ -8,8 +8,9 @@ import os
 __all__ = ["add_arguments", "run", "sky_overrides", "yaml_numbers"]
 
 
-def sky_overrides(items: list[str]) -> dict:
-    """``["name=value", ...]`` -> ``{name: value}`` (values read as YAML; lists become tuples).
+def sky_overrides(items: list[str], option: str = "--sky") -> dict:
+    """``["name=value", ...]`` -> ``{name: value}`` (values read as YAML; lists become tuples); ``option`` names the
+    command-line option in messages.
 
     Examples
     --------
@@ -24,11 +25,11 @@ def sky_overrides(items: list[str]) -> dict:
     for item in items:
         name, sep, text = item.partition("=")
         if not sep or not name.strip():
-            raise RadioUNetError(f"--sky {item!r}: expected NAME=VALUE, e.g. --sky 'z_range=[0.2, 0.6]'")
+            raise RadioUNetError(f"{option} {item!r}: expected NAME=VALUE, e.g. --sky 'z_range=[0.2, 0.6]'")
         try:
             value = yaml.safe_load(text)
         except yaml.YAMLError as exc:
-            raise RadioUNetError(f"--sky {item!r}: the value is not YAML ({str(exc).splitlines()[0]})") from None
+            raise RadioUNetError(f"{option} {item!r}: the value is not YAML ({str(exc).splitlines()[0]})") from None
         changes[name.strip()] = yaml_numbers(value)
     return changes
 
@@ -94,6 +95,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="override one sky-model parameter of the preset (radio_unet.sky.SkyConfig; repeatable; the value is "
              "read as YAML), e.g. --sky 'halo_power_range=[3e24, 3e26]' --sky 'z_range=[0.2, 0.6]'",
     )
+    parser.add_argument(
+        "--artefacts", action="append", default=[], metavar="NAME=VALUE",
+        help="override one artefact range of the preset (radio_unet.observe.ArtefactRanges; repeatable; the value "
+             "is read as YAML), e.g. --artefacts p_spokes=1 --artefacts 'spoke_level=[0.003, 0.03]'",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -120,6 +126,11 @@ def run(args: argparse.Namespace) -> int:
 
         preset = preset.with_overrides(sky={**preset.sky, **sky_overrides(args.sky)})
         SkyConfig().with_overrides(**preset.sky)  # unknown names and bad values fail here, once
+    if args.artefacts:
+        from ..observe import ArtefactRanges
+
+        preset = preset.with_overrides(artefacts={**preset.artefacts, **sky_overrides(args.artefacts, "--artefacts")})
+        ArtefactRanges.from_dict(preset.artefacts)  # unknown names and bad values fail here, once
     table = simulate_dataset(
         preset, args.n, args.out, seed=args.seed, route=args.route,
         workers=args.workers, scheduler=args.scheduler, gallery=args.gallery,

@@ -25,6 +25,18 @@ sky:
 * **out-of-field sources** (:func:`dd_artefacts` too): sources placed in the
   padding around the field (up to one field size away) whose error patterns
   reach into the field, scaled to a drawn rms.
+* **radial spokes** (:func:`spoke_artefacts`): long straight streaks through
+  bright sources, as around the sources of a few Jy in real LoTSS images.
+  An error that depends on the position angle of a visibility in the
+  uv-plane but hardly on its length (a time-variable error shared by the
+  baselines of one orientation, i.e. by the uv-tracks crossing one
+  direction at one hour angle) is, by the projection-slice theorem, a set of
+  straight lines through the source in the image, perpendicular to those
+  uv directions. Each facet draws a few such directions, narrow angular
+  lobes of random complex amplitude (so spokes of both signs, one- or
+  two-sided), multiplied into the weighted uv-coverage: the spokes have the
+  beam's width and the uv-coverage's texture, and their length and fall-off
+  follow from the lobes' widths.
 
 Diffuse emission gets no calibration errors here, so the reference mask keeps
 its meaning (artefacts are background).
@@ -41,7 +53,8 @@ import scipy.fft
 from ..config import ConfigBase
 from .gains import GainErrors
 
-__all__ = ["Artefacts", "ArtefactRanges", "DD_GAIN_ERRORS", "correlated_noise", "dd_artefacts", "facet_map"]
+__all__ = ["Artefacts", "ArtefactRanges", "DD_GAIN_ERRORS", "correlated_noise", "dd_artefacts", "facet_map",
+           "spoke_artefacts", "spoke_transfer"]
 
 #: The station gain errors of the direction-dependent error patterns (one bank per instrument set-up; each
 #: facet scales its pattern by a factor drawn in ``[0, dd_strength]``).
@@ -72,6 +85,17 @@ class Artefacts(ConfigBase):
     outside_rms : float
         rms of their summed error patterns inside the field, in units of
         the noise.
+    spoke_level : float
+        Radial spokes: the brightest spoke pixel (beyond two beams from the
+        source) as a fraction of the source's peak, for the facet drawn
+        strongest (each facet scales its spokes by a factor in ``[0, 1]``);
+        0 for none.
+    n_spokes : int
+        Number of uv directions with errors per facet (each gives a line of
+        spokes through every source of the facet).
+    spoke_width_deg : float
+        Angular width (sigma) of each direction's error lobe in the
+        uv-plane: narrow lobes give long spokes, wide ones short fans.
     """
 
     excess_fraction: float = 0.0
@@ -82,6 +106,9 @@ class Artefacts(ConfigBase):
     n_facets: int = 1
     n_outside: int = 0
     outside_rms: float = 0.0
+    spoke_level: float = 0.0
+    n_spokes: int = 4
+    spoke_width_deg: float = 1.0
 
     label = "artefact"
 
@@ -89,8 +116,11 @@ class Artefacts(ConfigBase):
         self.check_number("excess_fraction", lo=0.0, below=1.0)
         for name in ("excess_scale_beams", "excess_slope", "envelope_sigma", "dd_strength", "outside_rms"):
             self.check_number(name, lo=0.0)
+        self.check_number("spoke_level", lo=0.0, hi=1.0)
+        self.check_number("spoke_width_deg", positive=True, hi=45.0)
         self.check_number("n_facets", integer=True, lo=1)
         self.check_number("n_outside", integer=True, lo=0)
+        self.check_number("n_spokes", integer=True, lo=1)
 
     @property
     def any_dd(self) -> bool:
@@ -114,22 +144,29 @@ class ArtefactRanges(ConfigBase):
     n_facets: tuple[int, int] = (2, 6)
     n_outside: tuple[int, int] = (1, 3)
     outside_rms: tuple[float, float] = (0.1, 1.0)
+    spoke_level: tuple[float, float] = (0.001, 0.03)
+    n_spokes: tuple[int, int] = (2, 16)
+    spoke_width_deg: tuple[float, float] = (0.5, 4.0)
     p_excess: float = 0.85
     p_dd: float = 0.7
     p_outside: float = 0.4
+    p_spokes: float = 0.5
 
     label = "artefact"
 
     def __post_init__(self):
         self.lists_to_tuples()
         self.check_pair("excess_fraction", lo=0.0, below=1.0)
-        for name in ("excess_scale_beams", "dd_strength"):  # drawn log-uniformly
+        for name in ("excess_scale_beams", "dd_strength", "spoke_level", "spoke_width_deg"):  # drawn log-uniformly
             self.check_pair(name, positive=True)
+        self.check_pair("spoke_level", hi=1.0)
+        self.check_pair("spoke_width_deg", hi=45.0)
         for name in ("excess_slope", "envelope_sigma", "outside_rms"):
             self.check_pair(name, lo=0.0)
         self.check_pair("n_facets", lo=1, integer=True)
         self.check_pair("n_outside", lo=0, integer=True)
-        for name in ("p_excess", "p_dd", "p_outside"):
+        self.check_pair("n_spokes", lo=1, integer=True)
+        for name in ("p_excess", "p_dd", "p_outside", "p_spokes"):
             self.check_number(name, lo=0.0, hi=1.0)
 
     @classmethod
@@ -145,6 +182,7 @@ class ArtefactRanges(ConfigBase):
         excess = rng.random() < self.p_excess
         dd = rng.random() < self.p_dd
         outside = rng.random() < self.p_outside
+        spokes = rng.random() < self.p_spokes
         return Artefacts(
             excess_fraction=float(rng.uniform(*self.excess_fraction)) if excess else 0.0,
             excess_scale_beams=loguniform(self.excess_scale_beams),
@@ -154,6 +192,9 @@ class ArtefactRanges(ConfigBase):
             n_facets=int(rng.integers(self.n_facets[0], self.n_facets[1] + 1)),
             n_outside=int(rng.integers(self.n_outside[0], self.n_outside[1] + 1)) if outside else 0,
             outside_rms=float(rng.uniform(*self.outside_rms)) if outside else 0.0,
+            spoke_level=loguniform(self.spoke_level) if spokes else 0.0,
+            n_spokes=int(rng.integers(self.n_spokes[0], self.n_spokes[1] + 1)),
+            spoke_width_deg=loguniform(self.spoke_width_deg),
         )
 
 
@@ -279,4 +320,92 @@ def dd_artefacts(
         std = float(ripple.std())
         if std > 0:
             out += ripple * (artefacts.outside_rms * noise_rms / std)
+    return out.astype(np.float32)
+
+
+def spoke_transfer(psf_transfer: np.ndarray, *, n_spokes: int, width_deg: float, beam_pixels: float,
+                   rng: np.random.Generator) -> np.ndarray:
+    """Transfer function of one facet's radial spokes, scaled so that a point source's brightest spoke pixel is 1.
+
+    Parameters
+    ----------
+    psf_transfer : numpy.ndarray
+        ``rfft2`` of the PSF on the doubled grid (2 ny, 2 nx), shifted to the origin.
+    n_spokes : int
+        Number of uv directions with errors (each a line of spokes through the source).
+    width_deg : float
+        Angular sigma of each direction's lobe in the uv-plane.
+    beam_pixels : float
+        Beam FWHM in pixels: the spokes' level is measured beyond two beams.
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    numpy.ndarray
+        complex64, the shape of ``psf_transfer``: the PSF's transfer function
+        times the angular error pattern, its angular mean removed (the
+        source's own flux is unchanged).
+    """
+    n2y = psf_transfer.shape[0]
+    n2x = 2 * (psf_transfer.shape[1] - 1)
+    theta = np.arctan2(np.fft.fftfreq(n2y)[:, None], np.fft.rfftfreq(n2x)[None, :])
+    error = np.zeros(theta.shape, np.complex64)
+    width = math.radians(width_deg)
+    for _ in range(int(n_spokes)):
+        direction = rng.uniform(-math.pi / 2, math.pi / 2)
+        amplitude = complex(rng.standard_normal(), rng.standard_normal())
+        offset = (theta - direction + math.pi / 2) % math.pi - math.pi / 2  # a line through the origin: modulo pi
+        error += np.complex64(amplitude) * np.exp(-0.5 * (offset / width) ** 2).astype(np.float32)
+    error -= error.mean()
+    transfer = psf_transfer * error
+    point = np.zeros((n2y, n2x), np.float32)
+    point[n2y // 4, n2x // 4] = 1.0
+    pattern = scipy.fft.irfft2(scipy.fft.rfft2(point) * transfer, s=point.shape)
+    yy, xx = np.ogrid[:n2y, :n2x]
+    beyond = np.hypot(yy - n2y // 4, xx - n2x // 4) > 2.0 * beam_pixels
+    peak = float(np.abs(pattern[beyond]).max())
+    return (transfer / peak if peak > 0 else transfer * 0).astype(np.complex64)
+
+
+def spoke_artefacts(
+    sources: np.ndarray, *, psf_transfer: np.ndarray, artefacts: Artefacts, beam_pixels: float,
+    rng: np.random.Generator, workers: int = 1,
+) -> np.ndarray:
+    """Radial spokes through the sources of each facet (:func:`spoke_transfer`), scaled per facet.
+
+    Parameters
+    ----------
+    sources : numpy.ndarray
+        Sky (Jy/pixel) of the components that get calibration errors
+        (compact sources and radio galaxies), the field's shape.
+    psf_transfer : numpy.ndarray
+        Transfer function of the clean PSF (``rfft2`` of the 2x-size PSF).
+    artefacts : Artefacts
+        ``spoke_level``, ``n_spokes``, ``spoke_width_deg`` and the facets.
+    beam_pixels : float
+        Beam FWHM in pixels.
+    rng : numpy.random.Generator
+    workers : int
+        FFT threads.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 image (Jy/beam) to add to the dirty image.
+    """
+    ny, nx = sources.shape
+    out = np.zeros((ny, nx), np.float64)
+    if artefacts.spoke_level <= 0 or not np.any(sources):
+        return out.astype(np.float32)
+    facets = facet_map((ny, nx), artefacts.n_facets, rng)
+    for f in range(artefacts.n_facets):
+        scale = artefacts.spoke_level * rng.uniform(0.0, 1.0)
+        inside = np.where(facets == f, sources, 0.0)
+        if scale <= 0 or not inside.any():
+            continue
+        canvas = np.zeros((2 * ny, 2 * nx), np.float32)
+        canvas[:ny, :nx] = inside * scale
+        transfer = spoke_transfer(psf_transfer, n_spokes=artefacts.n_spokes, width_deg=artefacts.spoke_width_deg,
+                                  beam_pixels=beam_pixels, rng=rng)
+        out += _circular_convolve(canvas, transfer, (ny, nx), workers)
     return out.astype(np.float32)

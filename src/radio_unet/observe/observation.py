@@ -30,7 +30,7 @@ import scipy.fft
 from ..errors import RadioUNetError, check_choice
 from ..io.beam import Beam
 from ..stats import robust_rms
-from .artefacts import DD_GAIN_ERRORS, Artefacts, correlated_noise, dd_artefacts
+from .artefacts import DD_GAIN_ERRORS, Artefacts, correlated_noise, dd_artefacts, spoke_artefacts
 from .clean import CleanConfig, clean as run_clean
 from .gains import GainErrors, apply_gains, draw_gains
 from .instrument import Instrument, ObservationSetup, default_threads, prepare
@@ -167,10 +167,10 @@ def _check_sky(sky, shape) -> np.ndarray:
 
 def _artefact_image(artefacts: Artefacts, instrument: Instrument, sources: np.ndarray, *, noise_rms: float,
                     excess: float, rng: np.random.Generator, nthreads: int) -> np.ndarray:
-    """Correlated noise plus direction-dependent and out-of-field error patterns (Jy/beam)."""
+    """Correlated noise plus direction-dependent, out-of-field and spoke error patterns (Jy/beam)."""
     out = np.zeros(instrument.shape, np.float32)
+    beam_pixels = instrument.beam.major / instrument.pixel_scale_arcsec
     if excess > 0:
-        beam_pixels = instrument.beam.major / instrument.pixel_scale_arcsec
         out += correlated_noise(instrument.noise_kernel, rms=noise_rms * math.sqrt(excess),
                                 scale_pixels=artefacts.excess_scale_beams * beam_pixels, slope=artefacts.excess_slope,
                                 envelope_sigma=artefacts.envelope_sigma, rng=rng, workers=nthreads)
@@ -179,6 +179,9 @@ def _artefact_image(artefacts: Artefacts, instrument: Instrument, sources: np.nd
         out += dd_artefacts(sources, psf_transfer=instrument.psf_fft(workers=nthreads),
                             bank=instrument.corrupted_psf_ffts(DD_GAIN_ERRORS, nthreads=nthreads), artefacts=artefacts,
                             noise_rms=noise_rms, rng=rng, workers=nthreads)
+    if artefacts.spoke_level > 0:
+        out += spoke_artefacts(_check_sky(sources, instrument.shape), psf_transfer=instrument.psf_fft(workers=nthreads),
+                               artefacts=artefacts, beam_pixels=beam_pixels, rng=rng, workers=nthreads)
     return out
 
 
