@@ -36,7 +36,10 @@ sky:
   lobes of random complex amplitude (so spokes of both signs, one- or
   two-sided), multiplied into the weighted uv-coverage: the spokes have the
   beam's width and the uv-coverage's texture, and their length and fall-off
-  follow from the lobes' widths.
+  follow from the lobes' widths. Spokes bright enough to be CLEANed are
+  restored with the beam: a share ``spoke_smooth`` of the facets multiply
+  the lobes into the restoring beam's transfer function instead, which
+  gives smooth ridges of the beam's width.
 
 Diffuse emission gets no calibration errors here, so the reference mask keeps
 its meaning (artefacts are background).
@@ -96,6 +99,9 @@ class Artefacts(ConfigBase):
     spoke_width_deg : float
         Angular width (sigma) of each direction's error lobe in the
         uv-plane: narrow lobes give long spokes, wide ones short fans.
+    spoke_smooth : float
+        Probability that a facet's spokes are restored with the beam
+        (smooth ridges) rather than carrying the dirty PSF's texture.
     """
 
     excess_fraction: float = 0.0
@@ -109,6 +115,7 @@ class Artefacts(ConfigBase):
     spoke_level: float = 0.0
     n_spokes: int = 4
     spoke_width_deg: float = 1.0
+    spoke_smooth: float = 0.0
 
     label = "artefact"
 
@@ -118,6 +125,7 @@ class Artefacts(ConfigBase):
             self.check_number(name, lo=0.0)
         self.check_number("spoke_level", lo=0.0, hi=1.0)
         self.check_number("spoke_width_deg", positive=True, hi=45.0)
+        self.check_number("spoke_smooth", lo=0.0, hi=1.0)
         self.check_number("n_facets", integer=True, lo=1)
         self.check_number("n_outside", integer=True, lo=0)
         self.check_number("n_spokes", integer=True, lo=1)
@@ -151,6 +159,7 @@ class ArtefactRanges(ConfigBase):
     p_dd: float = 0.7
     p_outside: float = 0.4
     p_spokes: float = 0.5
+    spoke_smooth: float = 0.5
 
     label = "artefact"
 
@@ -166,7 +175,7 @@ class ArtefactRanges(ConfigBase):
         self.check_pair("n_facets", lo=1, integer=True)
         self.check_pair("n_outside", lo=0, integer=True)
         self.check_pair("n_spokes", lo=1, integer=True)
-        for name in ("p_excess", "p_dd", "p_outside", "p_spokes"):
+        for name in ("p_excess", "p_dd", "p_outside", "p_spokes", "spoke_smooth"):
             self.check_number(name, lo=0.0, hi=1.0)
 
     @classmethod
@@ -195,6 +204,7 @@ class ArtefactRanges(ConfigBase):
             spoke_level=loguniform(self.spoke_level) if spokes else 0.0,
             n_spokes=int(rng.integers(self.n_spokes[0], self.n_spokes[1] + 1)),
             spoke_width_deg=loguniform(self.spoke_width_deg),
+            spoke_smooth=self.spoke_smooth,
         )
 
 
@@ -369,7 +379,7 @@ def spoke_transfer(psf_transfer: np.ndarray, *, n_spokes: int, width_deg: float,
 
 def spoke_artefacts(
     sources: np.ndarray, *, psf_transfer: np.ndarray, artefacts: Artefacts, beam_pixels: float,
-    rng: np.random.Generator, workers: int = 1,
+    rng: np.random.Generator, beam_transfer=None, workers: int = 1,
 ) -> np.ndarray:
     """Radial spokes through the sources of each facet (:func:`spoke_transfer`), scaled per facet.
 
@@ -385,6 +395,10 @@ def spoke_artefacts(
     beam_pixels : float
         Beam FWHM in pixels.
     rng : numpy.random.Generator
+    beam_transfer : callable, optional
+        Returns the restoring beam's transfer function (the grid of
+        ``psf_transfer``); called once, when a facet's spokes are smooth
+        (``artefacts.spoke_smooth``). Without it every facet uses the PSF.
     workers : int
         FFT threads.
 
@@ -395,6 +409,7 @@ def spoke_artefacts(
     """
     ny, nx = sources.shape
     out = np.zeros((ny, nx), np.float64)
+    smooth = None
     if artefacts.spoke_level <= 0 or not np.any(sources):
         return out.astype(np.float32)
     facets = facet_map((ny, nx), artefacts.n_facets, rng)
@@ -405,7 +420,11 @@ def spoke_artefacts(
             continue
         canvas = np.zeros((2 * ny, 2 * nx), np.float32)
         canvas[:ny, :nx] = inside * scale
-        transfer = spoke_transfer(psf_transfer, n_spokes=artefacts.n_spokes, width_deg=artefacts.spoke_width_deg,
+        base = psf_transfer
+        if beam_transfer is not None and rng.random() < artefacts.spoke_smooth:
+            smooth = beam_transfer() if smooth is None else smooth
+            base = smooth
+        transfer = spoke_transfer(base, n_spokes=artefacts.n_spokes, width_deg=artefacts.spoke_width_deg,
                                   beam_pixels=beam_pixels, rng=rng)
         out += _circular_convolve(canvas, transfer, (ny, nx), workers)
     return out.astype(np.float32)

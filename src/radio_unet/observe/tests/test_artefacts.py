@@ -7,9 +7,9 @@ import pytest
 
 from radio_unet.errors import RadioUNetError
 from radio_unet.observe import ArtefactRanges, Artefacts, observe
-from radio_unet.observe.artefacts import correlated_noise, facet_map
+from radio_unet.observe.artefacts import correlated_noise, facet_map, spoke_transfer
 
-from .conftest import point_sky
+from .conftest import point_sky, radial_distance
 
 
 def _power_ratio(image, beam_pixels):
@@ -62,6 +62,42 @@ def test_out_of_field_ripples_have_the_asked_rms(small_instrument):
     assert obs.image.std() == pytest.approx(np.sqrt(1 + 2.0**2) * 1e-4, rel=0.2)
 
 
+def test_spokes_are_straight_lines_through_bright_sources(small_instrument):
+    """A source's spokes: at the asked level beyond two beams, in a few narrow directions that are the same near the
+    source and far from it (straight), none without sources, and the source's own flux unchanged."""
+    shape = small_instrument.shape
+    sky = point_sky(shape, [(128, 128)], [1.0])
+    kwargs = dict(rng=np.random.default_rng(4), noise_rms=0.0, clean=None)
+    plain = observe(sky, small_instrument, **kwargs)
+    spokes = Artefacts(spoke_level=0.02, n_spokes=3, spoke_width_deg=1.0, n_facets=1)
+    diff = observe(sky, small_instrument, artefacts=spokes, **{**kwargs, "rng": np.random.default_rng(4)}).image
+    diff = diff - plain.image
+    r = radial_distance(shape, (128, 128))
+    beam_pixels = small_instrument.beam.major / small_instrument.pixel_scale_arcsec
+    assert 0.0 < np.abs(diff[r > 2 * beam_pixels]).max() <= 0.02 * 1.05  # the facet scales in [0, 1]
+    assert abs(diff[r < beam_pixels].sum()) < 0.05 * np.abs(diff).sum()  # no flux added to the source itself
+    angle = np.degrees(np.arctan2(*np.mgrid[: shape[0], : shape[1]] - 128.0)) % 360
+    profiles = []
+    for lo, hi in ((25, 45), (80, 120)):
+        ring = (r > lo) & (r < hi)
+        profiles.append(np.bincount((angle[ring] // 4).astype(int), np.abs(diff[ring]), minlength=90)
+                        / np.bincount((angle[ring] // 4).astype(int), minlength=90))
+    near, far = profiles
+    top = np.argsort(far)[-3:]  # the three brightest of 90 directions far out...
+    assert far[top].min() > 2.5 * np.median(far)  # ...stand out: narrow spokes, not rings
+    assert near[top].mean() > 2 * np.median(near)  # and are bright near the source too: straight lines
+    transfer = spoke_transfer(small_instrument.psf_fft(), n_spokes=2, width_deg=1.0, beam_pixels=beam_pixels,
+                              rng=np.random.default_rng(0))
+    assert transfer.shape == small_instrument.psf_fft().shape
+    none = observe(np.zeros(shape, np.float32), small_instrument, artefacts=spokes, **kwargs)
+    assert np.abs(none.image).max() == 0
+    smooth = observe(sky, small_instrument, artefacts=Artefacts(spoke_level=0.02, n_spokes=3, spoke_width_deg=1.0,
+                                                               spoke_smooth=1.0), **{**kwargs, "rng": np.random.default_rng(4)})
+    ridges = smooth.image - plain.image  # restored with the beam: smooth ridges, no PSF texture between them
+    assert 0.0 < np.abs(ridges[r > 2 * beam_pixels]).max() <= 0.02 * 1.05
+    assert np.median(np.abs(ridges[r > 60])) < 0.3 * np.median(np.abs(diff[r > 60]))
+
+
 def test_artefact_ranges_draw_and_validate():
     """Drawn artefacts stay in their ranges; bad settings are clear errors; facets cover the field."""
     ranges = ArtefactRanges()
@@ -69,6 +105,10 @@ def test_artefact_ranges_draw_and_validate():
         a = ranges.draw(np.random.default_rng(seed))
         assert 0 <= a.excess_fraction <= ranges.excess_fraction[1]
         assert ranges.n_facets[0] <= a.n_facets <= ranges.n_facets[1]
+        assert a.spoke_level == 0 or ranges.spoke_level[0] <= a.spoke_level <= ranges.spoke_level[1]
+    assert ArtefactRanges(p_spokes=1.0).draw(np.random.default_rng(0)).spoke_level > 0
+    with pytest.raises(RadioUNetError, match="spoke_level"):
+        Artefacts(spoke_level=2.0)
     assert ArtefactRanges.from_dict({}) is None
     with pytest.raises(RadioUNetError, match="unknown artefact"):
         ArtefactRanges.from_dict({"spokes": 1})

@@ -102,6 +102,17 @@ def test_sky_overrides_from_the_command_line(tmp_path, capsys):
                      "--sky", bad]) == 2
         assert message in capsys.readouterr().err
     assert not (tmp_path / "bad").exists()
+    assert main(["simulate", "--preset", "lotss-6as-512", "--npix", "128", "--n", "1", "--seed", "3", "--gallery", "0",
+                 "--out", str(tmp_path / "spokes"), "--artefacts", "p_spokes=1",
+                 "--artefacts", "spoke_level=[0.02, 0.02]"]) == 0
+    drawn = json.loads(json.loads((tmp_path / "spokes" / "sim_00000.json").read_text())["artefacts"])
+    assert drawn["spoke_level"] == pytest.approx(0.02)
+    capsys.readouterr()
+    for bad, message in (("p_spoke=1", "unknown artefact"), ("spoke_level=[0.1, 2]", "spoke_level")):
+        assert main(["simulate", "--preset", "lotss-6as-512", "--n", "1", "--out", str(tmp_path / "bad"),
+                     "--artefacts", bad]) == 2
+        assert message in capsys.readouterr().err
+    assert not (tmp_path / "bad").exists()
 
 
 def test_dask_workers_give_the_same_files(dataset, tmp_path):
