@@ -8,9 +8,9 @@ import os
 __all__ = ["add_arguments", "run", "sky_overrides", "yaml_numbers"]
 
 
-def sky_overrides(items: list[str], option: str = "--sky") -> dict:
-    """``["name=value", ...]`` -> ``{name: value}`` (values read as YAML; lists become tuples); ``option`` names the
-    command-line option in messages.
+def sky_overrides(items: list[str], option: str = "--sky", example: str = "'z_range=[0.2, 0.6]'") -> dict:
+    """``["name=value", ...]`` -> ``{name: value}`` (values read as YAML; lists become tuples); ``option`` and
+    ``example`` make the messages.
 
     Examples
     --------
@@ -25,7 +25,7 @@ def sky_overrides(items: list[str], option: str = "--sky") -> dict:
     for item in items:
         name, sep, text = item.partition("=")
         if not sep or not name.strip():
-            raise RadioUNetError(f"{option} {item!r}: expected NAME=VALUE, e.g. --sky 'z_range=[0.2, 0.6]'")
+            raise RadioUNetError(f"{option} {item!r}: expected NAME=VALUE, e.g. {option} {example}")
         try:
             value = yaml.safe_load(text)
         except yaml.YAMLError as exc:
@@ -129,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
     if args.artefacts:
         from ..observe import ArtefactRanges
 
-        preset = preset.with_overrides(artefacts={**preset.artefacts, **sky_overrides(args.artefacts, "--artefacts")})
+        preset = preset.with_overrides(artefacts={**preset.artefacts, **sky_overrides(args.artefacts, "--artefacts", "p_spokes=1")})
         ArtefactRanges.from_dict(preset.artefacts)  # unknown names and bad values fail here, once
     table = simulate_dataset(
         preset, args.n, args.out, seed=args.seed, route=args.route,

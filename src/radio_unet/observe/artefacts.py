@@ -166,10 +166,10 @@ class ArtefactRanges(ConfigBase):
     def __post_init__(self):
         self.lists_to_tuples()
         self.check_pair("excess_fraction", lo=0.0, below=1.0)
-        for name in ("excess_scale_beams", "dd_strength", "spoke_level", "spoke_width_deg"):  # drawn log-uniformly
+        for name in ("excess_scale_beams", "dd_strength"):  # drawn log-uniformly, like the two below
             self.check_pair(name, positive=True)
-        self.check_pair("spoke_level", hi=1.0)
-        self.check_pair("spoke_width_deg", hi=45.0)
+        self.check_pair("spoke_level", positive=True, hi=1.0)
+        self.check_pair("spoke_width_deg", positive=True, hi=45.0)
         for name in ("excess_slope", "envelope_sigma", "outside_rms"):
             self.check_pair(name, lo=0.0)
         self.check_pair("n_facets", lo=1, integer=True)
@@ -273,6 +273,27 @@ def _circular_convolve(canvas: np.ndarray, transfer: np.ndarray, out_shape: tupl
     return scipy.fft.irfft2(spec, s=canvas.shape, workers=workers, overwrite_x=True)[:ny, :nx]
 
 
+def _facet_patterns(sources: np.ndarray, n_facets: int, rng: np.random.Generator, *, draw_scale, draw_transfer,
+                    workers: int) -> np.ndarray:
+    """Sum over random facets of the facet's sources, scaled by ``draw_scale()``, convolved with ``draw_transfer()``.
+
+    Each facet draws its scale first and, when the scale is positive and the facet holds sources, its transfer
+    function; facets without either are skipped. float64 image of the field's shape.
+    """
+    ny, nx = sources.shape
+    out = np.zeros((ny, nx), np.float64)
+    facets = facet_map((ny, nx), n_facets, rng)
+    for f in range(n_facets):
+        scale = draw_scale()
+        inside = np.where(facets == f, sources, 0.0)
+        if scale <= 0 or not inside.any():
+            continue
+        canvas = np.zeros((2 * ny, 2 * nx), np.float32)
+        canvas[:ny, :nx] = inside * scale
+        out += _circular_convolve(canvas, draw_transfer(), (ny, nx), workers)
+    return out
+
+
 def dd_artefacts(
     sources: np.ndarray, *, psf_transfer: np.ndarray, bank: list[np.ndarray], artefacts: Artefacts, noise_rms: float,
     rng: np.random.Generator, workers: int = 1,
@@ -309,15 +330,9 @@ def dd_artefacts(
         return bank[k] - psf_transfer
 
     if artefacts.dd_strength > 0 and np.any(sources):
-        facets = facet_map((ny, nx), artefacts.n_facets, rng)
-        for f in range(artefacts.n_facets):
-            scale = rng.uniform(0.0, artefacts.dd_strength)
-            inside = np.where(facets == f, sources, 0.0)
-            if scale <= 0 or not inside.any():
-                continue
-            canvas = np.zeros((2 * ny, 2 * nx), np.float32)
-            canvas[:ny, :nx] = inside * scale
-            out += _circular_convolve(canvas, error(int(rng.integers(len(bank)))), (ny, nx), workers)
+        out += _facet_patterns(sources, artefacts.n_facets, rng, workers=workers,
+                               draw_scale=lambda: rng.uniform(0.0, artefacts.dd_strength),
+                               draw_transfer=lambda: error(int(rng.integers(len(bank)))))
     if artefacts.n_outside > 0 and artefacts.outside_rms > 0 and noise_rms > 0:
         canvas = np.zeros((2 * ny, 2 * nx), np.float32)
         for _ in range(artefacts.n_outside):
@@ -368,12 +383,9 @@ def spoke_transfer(psf_transfer: np.ndarray, *, n_spokes: int, width_deg: float,
         error += np.complex64(amplitude) * np.exp(-0.5 * (offset / width) ** 2).astype(np.float32)
     error -= error.mean()
     transfer = psf_transfer * error
-    point = np.zeros((n2y, n2x), np.float32)
-    point[n2y // 4, n2x // 4] = 1.0
-    pattern = scipy.fft.irfft2(scipy.fft.rfft2(point) * transfer, s=point.shape)
-    yy, xx = np.ogrid[:n2y, :n2x]
-    beyond = np.hypot(yy - n2y // 4, xx - n2x // 4) > 2.0 * beam_pixels
-    peak = float(np.abs(pattern[beyond]).max())
+    pattern = scipy.fft.irfft2(transfer, s=(n2y, n2x))  # a unit point source at the origin of the circular grid
+    distance = np.hypot(np.fft.fftfreq(n2y, 1.0 / n2y)[:, None], np.fft.fftfreq(n2x, 1.0 / n2x)[None, :])
+    peak = float(np.abs(pattern[distance > 2.0 * beam_pixels]).max())
     return (transfer / peak if peak > 0 else transfer * 0).astype(np.complex64)
 
 
@@ -397,8 +409,9 @@ def spoke_artefacts(
     rng : numpy.random.Generator
     beam_transfer : callable, optional
         Returns the restoring beam's transfer function (the grid of
-        ``psf_transfer``); called once, when a facet's spokes are smooth
-        (``artefacts.spoke_smooth``). Without it every facet uses the PSF.
+        ``psf_transfer``); called when a facet's spokes are smooth
+        (``artefacts.spoke_smooth``), so it should cache. Without it every
+        facet uses the PSF.
     workers : int
         FFT threads.
 
@@ -407,24 +420,13 @@ def spoke_artefacts(
     numpy.ndarray
         float32 image (Jy/beam) to add to the dirty image.
     """
-    ny, nx = sources.shape
-    out = np.zeros((ny, nx), np.float64)
-    smooth = None
     if artefacts.spoke_level <= 0 or not np.any(sources):
-        return out.astype(np.float32)
-    facets = facet_map((ny, nx), artefacts.n_facets, rng)
-    for f in range(artefacts.n_facets):
-        scale = artefacts.spoke_level * rng.uniform(0.0, 1.0)
-        inside = np.where(facets == f, sources, 0.0)
-        if scale <= 0 or not inside.any():
-            continue
-        canvas = np.zeros((2 * ny, 2 * nx), np.float32)
-        canvas[:ny, :nx] = inside * scale
-        base = psf_transfer
-        if beam_transfer is not None and rng.random() < artefacts.spoke_smooth:
-            smooth = beam_transfer() if smooth is None else smooth
-            base = smooth
-        transfer = spoke_transfer(base, n_spokes=artefacts.n_spokes, width_deg=artefacts.spoke_width_deg,
-                                  beam_pixels=beam_pixels, rng=rng)
-        out += _circular_convolve(canvas, transfer, (ny, nx), workers)
-    return out.astype(np.float32)
+        return np.zeros(sources.shape, np.float32)
+
+    def transfer() -> np.ndarray:
+        smooth = beam_transfer is not None and rng.random() < artefacts.spoke_smooth
+        return spoke_transfer(beam_transfer() if smooth else psf_transfer, n_spokes=artefacts.n_spokes,
+                              width_deg=artefacts.spoke_width_deg, beam_pixels=beam_pixels, rng=rng)
+
+    return _facet_patterns(sources, artefacts.n_facets, rng, workers=workers, draw_transfer=transfer,
+                           draw_scale=lambda: artefacts.spoke_level * rng.uniform(0.0, 1.0)).astype(np.float32)

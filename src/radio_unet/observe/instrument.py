@@ -33,7 +33,7 @@ from ..lru import LRUCache
 from . import array as _array
 from .gains import GainErrors, baseline_gains, draw_gains
 from .noise import noise_shaping_kernel, visibility_sigma
-from .psf import fit_beam
+from .psf import fit_beam, gaussian_image
 from .weighting import (
     ARCSEC,
     UVCells,
@@ -293,6 +293,7 @@ class Instrument:
         else:
             self.beam = psf_beam
         self._psf_fft = None
+        self._beam_fft = None
         self._uvw_ducc = None
         self._gain_bank: dict = {}
         self._lock = threading.Lock()
@@ -301,6 +302,7 @@ class Instrument:
         state = self.__dict__.copy()
         del state["_lock"]
         state["_psf_fft"] = None  # recomputed on demand, keeps pickles (e.g. to Dask workers) smaller
+        state["_beam_fft"] = None
         state["_gain_bank"] = {}
         state["_uvw_ducc"] = None
         return state
@@ -348,6 +350,16 @@ class Instrument:
             if self._psf_fft is None:
                 self._psf_fft = _transfer_function(self.psf, workers=workers)
             return self._psf_fft
+
+    def beam_fft(self, *, workers: int = 1) -> np.ndarray:
+        """``rfft2`` of the restoring beam (peak 1) on the grid of :meth:`psf_fft`, shifted to the origin."""
+        with self._lock:
+            if self._beam_fft is None:
+                ny, nx = self.shape
+                beam = gaussian_image((2 * ny, 2 * nx), beam=self.beam, pixel_scale_arcsec=self.pixel_scale_arcsec,
+                                      center=(ny, nx))
+                self._beam_fft = _transfer_function(beam, workers=workers)
+            return self._beam_fft
 
     def corrupted_psf_ffts(self, errors: GainErrors, *, nthreads: int = 1) -> list[np.ndarray]:
         """Transfer functions of PSFs with gain errors (image route), made once per ``errors``.

@@ -33,9 +33,9 @@ from ..stats import robust_rms
 from .artefacts import DD_GAIN_ERRORS, Artefacts, correlated_noise, dd_artefacts, spoke_artefacts
 from .clean import CleanConfig, clean as run_clean
 from .gains import GainErrors, apply_gains, draw_gains
-from .instrument import Instrument, ObservationSetup, _transfer_function, default_threads, prepare
+from .instrument import Instrument, ObservationSetup, default_threads, prepare
 from .noise import shaped_noise, visibility_noise
-from .psf import gaussian_image, restore
+from .psf import restore
 
 __all__ = ["ROUTES", "Observation", "observe", "convolve_psf", "predict", "image_visibilities"]
 
@@ -165,14 +165,6 @@ def _check_sky(sky, shape) -> np.ndarray:
     return sky
 
 
-def _beam_transfer(instrument: Instrument, *, workers: int) -> np.ndarray:
-    """``rfft2`` of the restoring beam (peak 1) on the doubled grid of :meth:`Instrument.psf_fft`, shifted to the origin."""
-    ny, nx = instrument.shape
-    beam = gaussian_image((2 * ny, 2 * nx), beam=instrument.beam, pixel_scale_arcsec=instrument.pixel_scale_arcsec,
-                          center=(ny, nx))
-    return _transfer_function(beam, workers=workers)
-
-
 def _artefact_image(artefacts: Artefacts, instrument: Instrument, sources: np.ndarray, *, noise_rms: float,
                     excess: float, rng: np.random.Generator, nthreads: int) -> np.ndarray:
     """Correlated noise plus direction-dependent, out-of-field and spoke error patterns (Jy/beam)."""
@@ -190,7 +182,7 @@ def _artefact_image(artefacts: Artefacts, instrument: Instrument, sources: np.nd
     if artefacts.spoke_level > 0:
         out += spoke_artefacts(_check_sky(sources, instrument.shape), psf_transfer=instrument.psf_fft(workers=nthreads),
                                artefacts=artefacts, beam_pixels=beam_pixels, rng=rng, workers=nthreads,
-                               beam_transfer=lambda: _beam_transfer(instrument, workers=nthreads))
+                               beam_transfer=lambda: instrument.beam_fft(workers=nthreads))
     return out
 
 
