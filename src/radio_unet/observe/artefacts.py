@@ -40,6 +40,11 @@ sky:
   restored with the beam: a share ``spoke_smooth`` of the facets multiply
   the lobes into the restoring beam's transfer function instead, which
   gives smooth ridges of the beam's width.
+* **spokes of sources outside the field** (:func:`outside_spoke_artefacts`):
+  the same spokes through sources placed in the padding around the field,
+  so that straight ridges cross the image without their source in view (the
+  far ends of a bright source's spokes in the next tile or image). Their
+  brightest pixel in the field is drawn in units of the noise.
 
 Diffuse emission gets no calibration errors here, so the reference mask keeps
 its meaning (artefacts are background).
@@ -57,7 +62,7 @@ from ..config import ConfigBase
 from .gains import GainErrors
 
 __all__ = ["Artefacts", "ArtefactRanges", "DD_GAIN_ERRORS", "correlated_noise", "dd_artefacts", "facet_map",
-           "spoke_artefacts", "spoke_transfer"]
+           "outside_spoke_artefacts", "spoke_artefacts", "spoke_transfer"]
 
 #: The station gain errors of the direction-dependent error patterns (one bank per instrument set-up; each
 #: facet scales its pattern by a factor drawn in ``[0, dd_strength]``).
@@ -102,6 +107,11 @@ class Artefacts(ConfigBase):
     spoke_smooth : float
         Probability that a facet's spokes are restored with the beam
         (smooth ridges) rather than carrying the dirty PSF's texture.
+    spoke_outside_sigma : float
+        Spokes of sources outside the field: their brightest pixel in the
+        field, in units of the noise; 0 for none.
+    n_spoke_outside : int
+        Number of such sources (each with its own spoke directions).
     """
 
     excess_fraction: float = 0.0
@@ -116,12 +126,15 @@ class Artefacts(ConfigBase):
     n_spokes: int = 4
     spoke_width_deg: float = 1.0
     spoke_smooth: float = 0.0
+    spoke_outside_sigma: float = 0.0
+    n_spoke_outside: int = 1
 
     label = "artefact"
 
     def __post_init__(self):
         self.check_number("excess_fraction", lo=0.0, below=1.0)
-        for name in ("excess_scale_beams", "excess_slope", "envelope_sigma", "dd_strength", "outside_rms"):
+        for name in ("excess_scale_beams", "excess_slope", "envelope_sigma", "dd_strength", "outside_rms",
+                     "spoke_outside_sigma"):
             self.check_number(name, lo=0.0)
         self.check_number("spoke_level", lo=0.0, hi=1.0)
         self.check_number("spoke_width_deg", positive=True, hi=45.0)
@@ -129,6 +142,7 @@ class Artefacts(ConfigBase):
         self.check_number("n_facets", integer=True, lo=1)
         self.check_number("n_outside", integer=True, lo=0)
         self.check_number("n_spokes", integer=True, lo=1)
+        self.check_number("n_spoke_outside", integer=True, lo=1)
 
     @property
     def any_dd(self) -> bool:
@@ -141,7 +155,9 @@ class ArtefactRanges(ConfigBase):
     """Ranges from which each image draws its :class:`Artefacts` (scales log-uniform, the rest uniform).
 
     ``p_*`` are the probabilities that an image has each kind at all, so
-    that clean images stay in the mix.
+    that clean images stay in the mix. ``p_spoke_outside`` is 0 by default
+    and draws nothing then, so that the images of a seed are the ones made
+    before it existed.
     """
 
     excess_fraction: tuple[float, float] = (0.1, 0.75)
@@ -155,11 +171,14 @@ class ArtefactRanges(ConfigBase):
     spoke_level: tuple[float, float] = (0.001, 0.03)
     n_spokes: tuple[int, int] = (2, 16)
     spoke_width_deg: tuple[float, float] = (0.5, 4.0)
+    spoke_outside_sigma: tuple[float, float] = (2.0, 20.0)
+    n_spoke_outside: tuple[int, int] = (1, 2)
     p_excess: float = 0.85
     p_dd: float = 0.7
     p_outside: float = 0.4
     p_spokes: float = 0.5
     spoke_smooth: float = 0.5
+    p_spoke_outside: float = 0.0
 
     label = "artefact"
 
@@ -170,12 +189,14 @@ class ArtefactRanges(ConfigBase):
             self.check_pair(name, positive=True)
         self.check_pair("spoke_level", positive=True, hi=1.0)
         self.check_pair("spoke_width_deg", positive=True, hi=45.0)
+        self.check_pair("spoke_outside_sigma", positive=True)
+        self.check_pair("n_spoke_outside", lo=1, integer=True)
         for name in ("excess_slope", "envelope_sigma", "outside_rms"):
             self.check_pair(name, lo=0.0)
         self.check_pair("n_facets", lo=1, integer=True)
         self.check_pair("n_outside", lo=0, integer=True)
         self.check_pair("n_spokes", lo=1, integer=True)
-        for name in ("p_excess", "p_dd", "p_outside", "p_spokes", "spoke_smooth"):
+        for name in ("p_excess", "p_dd", "p_outside", "p_spokes", "spoke_smooth", "p_spoke_outside"):
             self.check_number(name, lo=0.0, hi=1.0)
 
     @classmethod
@@ -205,7 +226,15 @@ class ArtefactRanges(ConfigBase):
             n_spokes=int(rng.integers(self.n_spokes[0], self.n_spokes[1] + 1)),
             spoke_width_deg=loguniform(self.spoke_width_deg),
             spoke_smooth=self.spoke_smooth,
+            **self._draw_spoke_outside(rng, loguniform),
         )
+
+    def _draw_spoke_outside(self, rng: np.random.Generator, loguniform) -> dict:
+        """The out-of-field spokes' settings; no draw at all when ``p_spoke_outside`` is 0 (seeds keep their images)."""
+        if self.p_spoke_outside <= 0 or rng.random() >= self.p_spoke_outside:
+            return {}
+        return dict(spoke_outside_sigma=loguniform(self.spoke_outside_sigma),
+                    n_spoke_outside=int(rng.integers(self.n_spoke_outside[0], self.n_spoke_outside[1] + 1)))
 
 
 def _radial_frequency(shape: tuple[int, int]) -> np.ndarray:
@@ -430,3 +459,60 @@ def spoke_artefacts(
 
     return _facet_patterns(sources, artefacts.n_facets, rng, workers=workers, draw_transfer=transfer,
                            draw_scale=lambda: artefacts.spoke_level * rng.uniform(0.0, 1.0)).astype(np.float32)
+
+
+def outside_spoke_artefacts(
+    shape: tuple[int, int], *, psf_transfer: np.ndarray, artefacts: Artefacts, noise_rms: float, beam_pixels: float,
+    rng: np.random.Generator, beam_transfer=None, workers: int = 1,
+) -> np.ndarray:
+    """Spokes of sources outside the field (:func:`spoke_transfer`) that cross it without their source.
+
+    Each of ``artefacts.n_spoke_outside`` sources sits at a random pixel of
+    the padding of the doubled grid (up to one field size from the edge) with
+    its own spoke directions (``n_spokes``, ``spoke_width_deg``; restored
+    with the beam with probability ``spoke_smooth``); their sum is scaled so
+    that its brightest pixel in the field is ``spoke_outside_sigma`` times
+    ``noise_rms``. The sources' own flux stays outside.
+
+    Parameters
+    ----------
+    shape : (int, int)
+        The field's shape.
+    psf_transfer : numpy.ndarray
+        Transfer function of the clean PSF (``rfft2`` of the 2x-size PSF).
+    artefacts : Artefacts
+    noise_rms : float
+        Image noise (Jy/beam): the unit of ``artefacts.spoke_outside_sigma``.
+    beam_pixels : float
+        Beam FWHM in pixels.
+    rng : numpy.random.Generator
+    beam_transfer : callable, optional
+        Returns the restoring beam's transfer function (see :func:`spoke_artefacts`).
+    workers : int
+        FFT threads.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 image (Jy/beam) to add to the dirty image; zeros when none
+        are asked for or no spoke reaches the field.
+    """
+    ny, nx = shape
+    out = np.zeros((ny, nx), np.float64)
+    if artefacts.spoke_outside_sigma <= 0 or noise_rms <= 0:
+        return out.astype(np.float32)
+    for _ in range(artefacts.n_spoke_outside):
+        canvas = np.zeros((2 * ny, 2 * nx), np.float32)
+        while True:  # a position in the padding, i.e. outside the field
+            y, x = int(rng.integers(2 * ny)), int(rng.integers(2 * nx))
+            if y >= ny or x >= nx:
+                break
+        canvas[y, x] = 1.0
+        smooth = beam_transfer is not None and rng.random() < artefacts.spoke_smooth
+        transfer = spoke_transfer(beam_transfer() if smooth else psf_transfer, n_spokes=artefacts.n_spokes,
+                                  width_deg=artefacts.spoke_width_deg, beam_pixels=beam_pixels, rng=rng)
+        out += _circular_convolve(canvas, transfer, (ny, nx), workers)
+    peak = float(np.abs(out).max())
+    if peak <= 0:
+        return np.zeros((ny, nx), np.float32)
+    return (out * (artefacts.spoke_outside_sigma * noise_rms / peak)).astype(np.float32)

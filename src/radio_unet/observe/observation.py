@@ -30,7 +30,7 @@ import scipy.fft
 from ..errors import RadioUNetError, check_choice
 from ..io.beam import Beam
 from ..stats import robust_rms
-from .artefacts import DD_GAIN_ERRORS, Artefacts, correlated_noise, dd_artefacts, spoke_artefacts
+from .artefacts import DD_GAIN_ERRORS, Artefacts, correlated_noise, dd_artefacts, outside_spoke_artefacts, spoke_artefacts
 from .clean import CleanConfig, clean as run_clean
 from .gains import GainErrors, apply_gains, draw_gains
 from .instrument import Instrument, ObservationSetup, default_threads, prepare
@@ -167,7 +167,8 @@ def _check_sky(sky, shape) -> np.ndarray:
 
 def _artefact_image(artefacts: Artefacts, instrument: Instrument, sources: np.ndarray, *, noise_rms: float,
                     excess: float, rng: np.random.Generator, nthreads: int) -> np.ndarray:
-    """Correlated noise plus direction-dependent, out-of-field and spoke error patterns (Jy/beam)."""
+    """Correlated noise plus direction-dependent, out-of-field and spoke error patterns, in-field and out-of-field
+    spokes (Jy/beam)."""
     out = np.zeros(instrument.shape, np.float32)
     beam_pixels = instrument.beam.major / instrument.pixel_scale_arcsec
     if excess > 0:
@@ -183,6 +184,10 @@ def _artefact_image(artefacts: Artefacts, instrument: Instrument, sources: np.nd
         out += spoke_artefacts(_check_sky(sources, instrument.shape), psf_transfer=instrument.psf_fft(workers=nthreads),
                                artefacts=artefacts, beam_pixels=beam_pixels, rng=rng, workers=nthreads,
                                beam_transfer=lambda: instrument.beam_fft(workers=nthreads))
+    if artefacts.spoke_outside_sigma > 0:
+        out += outside_spoke_artefacts(instrument.shape, psf_transfer=instrument.psf_fft(workers=nthreads),
+                                       artefacts=artefacts, noise_rms=noise_rms, beam_pixels=beam_pixels, rng=rng,
+                                       workers=nthreads, beam_transfer=lambda: instrument.beam_fft(workers=nthreads))
     return out
 
 

@@ -116,3 +116,37 @@ def test_artefact_ranges_draw_and_validate():
         Artefacts(excess_fraction=1.0)
     facets = facet_map((64, 64), 4, np.random.default_rng(0))
     assert set(np.unique(facets)) <= {0, 1, 2, 3} and facets.shape == (64, 64)
+
+
+def test_spokes_of_sources_outside_the_field_cross_it_at_the_asked_level(small_instrument):
+    """Out-of-field spokes: nothing of the source in the field, the brightest pixel at the asked multiple of the
+    noise, straight ridges (a few directions hold most of the power), none when not asked for, and the default
+    ranges draw nothing (a seed's images unchanged)."""
+    shape = small_instrument.shape
+    empty = np.zeros(shape, np.float32)
+    kwargs = dict(noise_rms=1e-4, clean=None)
+    arte = Artefacts(spoke_outside_sigma=8.0, n_spoke_outside=1, n_spokes=2, spoke_width_deg=1.0)
+    noisy = observe(empty, small_instrument, rng=np.random.default_rng(5), **kwargs)
+    with_spokes = observe(empty, small_instrument, artefacts=arte, rng=np.random.default_rng(5), **kwargs)
+    spokes = with_spokes.image - noisy.image
+    assert np.abs(spokes).max() == pytest.approx(8.0 * 1e-4, rel=1e-3)
+    # straight lines: their power in the uv-plane sits in a few narrow directions (projection-slice theorem)
+    power = np.abs(np.fft.fft2(spokes)) ** 2
+    fy, fx = np.meshgrid(np.fft.fftfreq(shape[0]), np.fft.fftfreq(shape[1]), indexing="ij")
+    bins = (np.degrees(np.arctan2(fy, fx)) % 180 // 2).astype(int)
+    keep = np.hypot(fy, fx) > 0.02
+    profile = np.bincount(bins[keep], power[keep], minlength=90) / np.bincount(bins[keep], minlength=90)
+    assert np.sort(profile)[-2:].min() > 5 * np.median(profile)
+    noise_power = np.abs(np.fft.fft2(noisy.image)) ** 2
+    flat = np.bincount(bins[keep], noise_power[keep], minlength=90) / np.bincount(bins[keep], minlength=90)
+    assert np.sort(flat)[-2:].min() < 2 * np.median(flat)  # noise alone has no such directions
+    assert with_spokes.info["artefacts"]["spoke_outside_sigma"] == 8.0
+    none = observe(empty, small_instrument, artefacts=Artefacts(), rng=np.random.default_rng(5), **kwargs)
+    assert np.array_equal(none.image, noisy.image)
+    ranges = ArtefactRanges()
+    assert ranges.draw(np.random.default_rng(1)) == ArtefactRanges(spoke_outside_sigma=(3.0, 5.0)).draw(
+        np.random.default_rng(1))
+    drawn = ArtefactRanges(p_spoke_outside=1.0).draw(np.random.default_rng(1))
+    assert 2.0 <= drawn.spoke_outside_sigma <= 20.0 and 1 <= drawn.n_spoke_outside <= 2
+    with pytest.raises(RadioUNetError, match="spoke_outside_sigma"):
+        Artefacts(spoke_outside_sigma=-1.0)
