@@ -188,7 +188,7 @@ def segment_file(
     paths = output_paths(path, out_dir, classes=segmenter.multiclass)
     peak = None
     if peak_threshold is not None:  # the island filter needs scipy.ndimage: imported only when it is asked for
-        from ..islands import active_peak, island_mask
+        from ..islands import active_peak
 
         peak = active_peak(threshold, peak_threshold)
     optional = {**({"peak_threshold": peak} if peak else {}), **({"tta": True} if tta else {}),
@@ -200,14 +200,8 @@ def segment_file(
         return {"input": str(path), "skipped": True, **{k: str(v) for k, v in paths.items()}}
     remove_stale_temporaries(paths.values())  # left by a killed earlier run
     image = read_image(path, memmap=_can_memmap(path), **(read_options or {}))
-    card = segmenter.card
-    model_beam = (card.beam_arcsec or {}).get("major")
-    work, factor = match_resolution(image, model_pixel_scale=card.pixel_scale_arcsec, model_beam=model_beam)
-    level, rms = background_level(work.data)
-    background_sigma = level / rms if rms > 0 else float("nan")
-    if subtract_median and np.isfinite(level):
-        work = replace(work, data=np.asarray(work.data, np.float32) - np.float32(level))
-    provenance = {"model": str(model), "model_sha256": card.sha256, "input": Path(path).name, "tiling": tiling,
+    work, factor, background_sigma = _network_input(image, segmenter.card, subtract_median=subtract_median)
+    provenance = {"model": str(model), "model_sha256": segmenter.card.sha256, "input": Path(path).name, "tiling": tiling,
                   "precision": precision, "threshold": threshold, **optional, "resample": factor,
                   "background_sigma": round(background_sigma, 3), "signature": signature}
     header = image_header(image.wcs, beam=image.beam, unit="probability", provenance=provenance)
@@ -219,17 +213,7 @@ def segment_file(
             segmenter(work, tiling=tiling, out=prob)
         else:
             prob[:] = back_to_grid(segmenter(work, tiling=tiling), work.wcs, image)
-        small, step = thumbnail(prob)
-        with open_image_memmap(paths["mask"], image.shape, np.uint8, header) as mask:
-            if peak:
-                kept = island_mask(prob, threshold=threshold, peak_threshold=peak)
-                mask[:] = kept
-                fraction = float(kept.mean())
-                small_mask = kept[::step, ::step].copy()  # the regions and picture follow the written mask
-                del kept
-            else:
-                fraction = threshold_rows(prob, threshold, out=mask)
-                small_mask = small >= threshold
+        fraction, small, small_mask, step = _write_mask(prob, paths["mask"], header, threshold=threshold, peak=peak)
         release_pages(prob)
         write_ds9_polygons(paths["reg"], [p * step for p in mask_polygons(small_mask)], image.wcs,
                            text=f"p>{threshold:g}" + (f", peak>{peak:g}" if peak else ""))
@@ -238,6 +222,40 @@ def segment_file(
                           title=Path(path).name, peak=bool(peak), draw=draw)
     return {"input": str(path), "skipped": False, "resample": factor, "fraction_above": fraction,
             "background_sigma": background_sigma, **{k: str(v) for k, v in paths.items()}}
+
+
+def _network_input(image, card, *, subtract_median: bool):
+    """``(work, factor, background_sigma)``: ``image`` at the model's pixels per beam (``factor``: the pixel-size
+    factor, 1.0 when unchanged), the level its noise sits at in units of its rms, and, with ``subtract_median``,
+    that level subtracted (a copy in memory)."""
+    model_beam = (card.beam_arcsec or {}).get("major")
+    work, factor = match_resolution(image, model_pixel_scale=card.pixel_scale_arcsec, model_beam=model_beam)
+    level, rms = background_level(work.data)
+    background_sigma = level / rms if rms > 0 else float("nan")
+    if subtract_median and np.isfinite(level):
+        work = replace(work, data=np.asarray(work.data, np.float32) - np.float32(level))
+    return work, factor, background_sigma
+
+
+def _write_mask(prob: np.ndarray, path: Path, header, *, threshold: float, peak: float | None):
+    """Write the mask (``prob >= threshold``; with ``peak``, only its islands that reach it) to ``path``.
+
+    Returns
+    -------
+    (fraction, small, small_mask, step)
+        The share of pixels in the mask, the thumbnail of ``prob`` (every ``step``-th pixel, :func:`thumbnail`)
+        and the mask on the same pixels, which the regions and the picture follow.
+    """
+    small, step = thumbnail(prob)
+    with open_image_memmap(path, prob.shape, np.uint8, header) as mask:
+        if peak:
+            from ..islands import island_mask
+
+            kept = island_mask(prob, threshold=threshold, peak_threshold=peak)
+            mask[:] = kept
+            return float(kept.mean()), small, kept[::step, ::step].copy(), step
+        fraction = threshold_rows(prob, threshold, out=mask)
+    return fraction, small, small >= threshold, step
 
 
 #: Longest side of the maps drawn in the picture. Its panels show about 480x480 pixels (5 inches at 110 dpi, less

@@ -14,7 +14,8 @@ import numpy as np
 from scipy import ndimage
 
 from ..errors import RadioUNetError
-from .fields import _interp_axis, gaussian_random_field, lognormal_field, upsample_field
+from ..interpolate import interp_separable
+from .fields import gaussian_random_field, lognormal_field, upsample_field
 from .render import Cutout, render_normalised
 
 __all__ = ["halo", "minihalo", "relic", "bridge", "filaments", "exponential_profile"]
@@ -148,8 +149,7 @@ class _GridField:
         self.field, self.y0, self.x0, self.step = field, y0, x0, step
 
     def __call__(self, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
-        tmp = _interp_axis(self.field, (ys - self.y0) / self.step, axis=0)
-        return _interp_axis(tmp, (xs - self.x0) / self.step, axis=1)
+        return interp_separable(self.field, (ys - self.y0) / self.step, (xs - self.x0) / self.step)
 
 
 def halo(

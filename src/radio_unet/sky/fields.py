@@ -12,6 +12,7 @@ import numpy as np
 from scipy import ndimage
 
 from ..errors import RadioUNetError
+from ..interpolate import interp_separable
 
 __all__ = ["gaussian_random_field", "lognormal_field", "upsample_field"]
 
@@ -172,22 +173,6 @@ def upsample_field(field: np.ndarray, shape, *, order: int = 1) -> np.ndarray:
     x = (np.arange(nx) + 0.5) / fx - 0.5
     # separable linear interpolation is much faster than map_coordinates on a full grid
     if order == 1:
-        tmp = _interp_axis(field, y, axis=0)
-        return _interp_axis(tmp, x, axis=1)
+        return interp_separable(field, y, x)
     yy, xx = np.meshgrid(y, x, indexing="ij")
     return ndimage.map_coordinates(field, [yy, xx], order=order, mode="nearest")
-
-
-def _interp_axis(a: np.ndarray, coords: np.ndarray, axis: int) -> np.ndarray:
-    n = a.shape[axis]
-    c = np.clip(coords, 0, n - 1)
-    i0 = np.floor(c).astype(np.intp)
-    i0 = np.minimum(i0, max(n - 2, 0))
-    i1 = np.minimum(i0 + 1, n - 1)
-    w = c - i0
-    a0 = np.take(a, i0, axis=axis)
-    a1 = np.take(a, i1, axis=axis)
-    shape = [1, 1]
-    shape[axis] = -1
-    w = w.reshape(shape)
-    return a0 * (1 - w) + a1 * w

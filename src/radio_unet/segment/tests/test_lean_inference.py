@@ -24,13 +24,14 @@ import json, sys
 from radio_unet.cli import main
 status = main(sys.argv[1:])
 heavy = ("torch", "lightning", "pytorch_lightning", "torchmetrics", "tensorboard")
-print(json.dumps({"status": status, "modules": sorted(m for m in sys.modules if m.split(".")[0] in heavy)}))
+print(json.dumps({"status": status, "modules": sorted(m for m in sys.modules if m.split(".")[0] in heavy),
+                  "ndimage": "scipy.ndimage" in sys.modules}))
 """
 
 
-def _image(path, shape=(64, 80), data=None):
+def _image(path, shape=(64, 80), data=None, beam_arcsec=6.0):
     h = celestial_header(nx=shape[1], ny=shape[0], scale_arcsec=2.0)
-    h["BMAJ"], h["BMIN"], h["BPA"], h["BUNIT"] = 6 / 3600, 6 / 3600, 0.0, "JY/BEAM"
+    h["BMAJ"], h["BMIN"], h["BPA"], h["BUNIT"] = beam_arcsec / 3600, beam_arcsec / 3600, 0.0, "JY/BEAM"
     return write_fits(path, random_image(*shape) if data is None else data, h)
 
 
@@ -43,22 +44,26 @@ def _probe(*args) -> dict:
 
 
 def test_onnx_path_of_segment_targets_and_cutout_imports_no_torch(tmp_path, tiny_model):
-    """segment, targets and cutout with the ONNX backend (export cached) import neither PyTorch nor Lightning."""
+    """segment, targets and cutout with the ONNX backend (export cached) import neither PyTorch nor Lightning; segment
+    (which resamples this image to the model's pixels per beam) not even scipy.ndimage."""
     from radio_unet.segment.load import load_segmenter
 
     load_segmenter(tiny_model, backend="onnx")  # the export, made here (it needs PyTorch) and cached
     image = _image(tmp_path / "field.fits")
     catalog = tmp_path / "clusters.csv"
     catalog.write_text("name,ra,dec,z,r500_arcmin\nC1,150.0,50.0,0.1,0.3\n")  # the image centre
+    wide = _image(tmp_path / "wide.fits", shape=(96, 96), beam_arcsec=9.0)  # 4.5 px per beam: resampled to 3
     runs = {
-        "segment": ["segment", image, "-o", tmp_path / "seg", "--model", tiny_model, "--backend", "onnx"],
+        "segment": ["segment", image, wide, "-o", tmp_path / "seg", "--model", tiny_model, "--backend", "onnx"],
         "targets": ["targets", "--catalog", catalog, "--images", image, "-o", tmp_path / "targets", "--size", "32",
                     "--model", tiny_model, "--backend", "onnx"],
         "cutout": ["cutout", "--catalog", catalog, "--images", image, "-o", tmp_path / "cutouts", "--size", "32"],
     }
     for name, args in runs.items():
         report = _probe(*args)
-        assert report == {"status": 0, "modules": []}, name
+        assert (report["status"], report["modules"]) == (0, []), name
+        assert name != "segment" or not report["ndimage"]
+    assert fits.getdata(tmp_path / "seg" / "wide.prob.fits").shape == (96, 96)
     assert (tmp_path / "seg" / "field.prob.fits").exists() and (tmp_path / "targets" / "targets.ecsv").exists()
 
 
