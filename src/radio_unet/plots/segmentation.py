@@ -36,8 +36,11 @@ def save_segmentation_figure(
     contour = np.nan_to_num(prob if contour is None else contour)
 
     n = 2 + (truth is not None) + (classes is not None)
-    fig = Figure(figsize=(5.6 * n, 5))  # no pyplot: segment's picture is drawn without its import
-    axes = fig.subplots(1, n, gridspec_kw={"wspace": 0.3})  # room for the colour bars' labels
+    # no pyplot: segment's picture is drawn without its import; fixed margins, so that saving draws it once
+    # (bbox_inches="tight" draws it twice, the constrained layout engine costs more still)
+    fig = Figure(figsize=(5.6 * n, 5))
+    right = 1 - (1.2 if classes is not None else 0.9) / (5.6 * n)  # inches for the last colour bar's labels
+    axes = fig.subplots(1, n, gridspec_kw={"wspace": 0.3, "left": 0.01, "right": right, "bottom": 0.02, "top": 0.93})
     show_linear(axes[0], image, title=f"{title} input, {threshold:g} contour (cyan)".strip(), label="Jy/beam")
     axes[0].contour(contour, levels=[threshold], colors="cyan", linewidths=0.7)
     im = axes[1].imshow(prob, origin="lower", cmap="viridis", vmin=0, vmax=1, interpolation="nearest")
@@ -52,7 +55,7 @@ def save_segmentation_figure(
     for ax in axes:
         ax.set_xticks([])
         ax.set_yticks([])
-    return save_figure(fig, path)
+    return save_figure(fig, path, tight=False)
 
 
 def show_classes(ax, classes: np.ndarray, names: list[str]) -> None:
