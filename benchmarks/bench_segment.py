@@ -152,6 +152,16 @@ def e2e_seconds(image: Path, model: str, options: list[str], out: Path, repeats:
     return best_times(lambda: subprocess.run(command, check=True, capture_output=True), repeats, cpu=children_cpu)
 
 
+#: What any FITS-in, FITS-out ONNX command must import: the floor under `segment`'s fixed cost on this machine.
+FLOOR_IMPORTS = "import numpy, astropy.io.fits, astropy.wcs, onnxruntime"
+
+
+def floor_seconds(repeats: int) -> tuple[float, float]:
+    """Best wall and CPU time of a fresh Python that only imports :data:`FLOOR_IMPORTS`."""
+    command = [sys.executable, "-c", FLOOR_IMPORTS]
+    return best_times(lambda: subprocess.run(command, check=True, capture_output=True), repeats, cpu=children_cpu)
+
+
 def outside_network_seconds(image: Path, model: str, out: Path, repeats: int, *, worker: bool = False,
                             clock=time.process_time) -> tuple[float, float]:
     """Seconds (``clock``) of one `segment_file` call in this process, and of the part outside the network call
@@ -199,6 +209,7 @@ def e2e_lines(args, card, network: dict) -> list[str]:
                 ("onnx-32 window, --no-png", small, ["--backend", "onnx", "--no-png"])]
         runs += [(label, large, options) for label, options in E2E_RUNS]
         e2e = {label: e2e_seconds(image, args.model, options, tmp / "out", args.repeats) for label, image, options in runs}
+        floor = floor_seconds(max(args.repeats, 3))
         total, outside = outside_network_seconds(large, args.model, tmp / "inproc", args.repeats)
         wall, outside_wall = outside_network_seconds(large, args.model, tmp / "inproc", args.repeats, worker=True,
                                                      clock=time.perf_counter)
@@ -221,6 +232,7 @@ def e2e_lines(args, card, network: dict) -> list[str]:
         side = "128x128" if image is small else f"{args.npix}x{args.npix}"
         lines.append(f"| {label} | {side} | {e2e[label][0]:.2f} | {e2e[label][1]:.2f} | "
                      f"{'' if net is None else f'{net:.2f}'} |")
+    lines.append(f"| floor: a fresh Python that only runs `{FLOOR_IMPORTS}` | - | {floor[0]:.2f} | {floor[1]:.2f} | |")
     for precision in ("32", "int8"):
         ratio = e2e[f"onnx-{precision} paper"][0] / e2e[f"onnx-{precision} window"][0]
         lines.append(f"| onnx-{precision}: **paper / window end to end** | {args.npix}x{args.npix} | **{ratio:.2f}x** | | |")
