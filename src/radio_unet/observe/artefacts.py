@@ -323,6 +323,24 @@ def _facet_patterns(sources: np.ndarray, n_facets: int, rng: np.random.Generator
     return out
 
 
+def _padding_position(shape: tuple[int, int], rng: np.random.Generator) -> tuple[int, int]:
+    """A random pixel ``(y, x)`` of the doubled grid of a field of ``shape`` that lies outside the field."""
+    ny, nx = shape
+    while True:
+        y, x = int(rng.integers(2 * ny)), int(rng.integers(2 * nx))
+        if y >= ny or x >= nx:
+            return y, x
+
+
+def _drawn_spoke_transfer(artefacts: Artefacts, psf_transfer: np.ndarray, beam_transfer, beam_pixels: float,
+                          rng: np.random.Generator) -> np.ndarray:
+    """One source's or facet's spokes (:func:`spoke_transfer`), restored with the beam (``beam_transfer()``) with
+    probability ``artefacts.spoke_smooth``, else with the dirty PSF's texture."""
+    smooth = beam_transfer is not None and rng.random() < artefacts.spoke_smooth
+    return spoke_transfer(beam_transfer() if smooth else psf_transfer, n_spokes=artefacts.n_spokes,
+                          width_deg=artefacts.spoke_width_deg, beam_pixels=beam_pixels, rng=rng)
+
+
 def dd_artefacts(
     sources: np.ndarray, *, psf_transfer: np.ndarray, bank: list[np.ndarray], artefacts: Artefacts, noise_rms: float,
     rng: np.random.Generator, workers: int = 1,
@@ -365,11 +383,7 @@ def dd_artefacts(
     if artefacts.n_outside > 0 and artefacts.outside_rms > 0 and noise_rms > 0:
         canvas = np.zeros((2 * ny, 2 * nx), np.float32)
         for _ in range(artefacts.n_outside):
-            while True:  # a position in the padding, i.e. outside the field
-                y, x = int(rng.integers(2 * ny)), int(rng.integers(2 * nx))
-                if y >= ny or x >= nx:
-                    break
-            canvas[y, x] += float(np.exp(rng.uniform(0.0, math.log(10.0))))
+            canvas[_padding_position((ny, nx), rng)] += float(np.exp(rng.uniform(0.0, math.log(10.0))))
         ripple = _circular_convolve(canvas, error(int(rng.integers(len(bank)))), (ny, nx), workers)
         std = float(ripple.std())
         if std > 0:
@@ -453,9 +467,7 @@ def spoke_artefacts(
         return np.zeros(sources.shape, np.float32)
 
     def transfer() -> np.ndarray:
-        smooth = beam_transfer is not None and rng.random() < artefacts.spoke_smooth
-        return spoke_transfer(beam_transfer() if smooth else psf_transfer, n_spokes=artefacts.n_spokes,
-                              width_deg=artefacts.spoke_width_deg, beam_pixels=beam_pixels, rng=rng)
+        return _drawn_spoke_transfer(artefacts, psf_transfer, beam_transfer, beam_pixels, rng)
 
     return _facet_patterns(sources, artefacts.n_facets, rng, workers=workers, draw_transfer=transfer,
                            draw_scale=lambda: artefacts.spoke_level * rng.uniform(0.0, 1.0)).astype(np.float32)
@@ -503,14 +515,8 @@ def outside_spoke_artefacts(
         return out.astype(np.float32)
     for _ in range(artefacts.n_spoke_outside):
         canvas = np.zeros((2 * ny, 2 * nx), np.float32)
-        while True:  # a position in the padding, i.e. outside the field
-            y, x = int(rng.integers(2 * ny)), int(rng.integers(2 * nx))
-            if y >= ny or x >= nx:
-                break
-        canvas[y, x] = 1.0
-        smooth = beam_transfer is not None and rng.random() < artefacts.spoke_smooth
-        transfer = spoke_transfer(beam_transfer() if smooth else psf_transfer, n_spokes=artefacts.n_spokes,
-                                  width_deg=artefacts.spoke_width_deg, beam_pixels=beam_pixels, rng=rng)
+        canvas[_padding_position((ny, nx), rng)] = 1.0
+        transfer = _drawn_spoke_transfer(artefacts, psf_transfer, beam_transfer, beam_pixels, rng)
         out += _circular_convolve(canvas, transfer, (ny, nx), workers)
     peak = float(np.abs(out).max())
     if peak <= 0:
