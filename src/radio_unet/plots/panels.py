@@ -52,8 +52,8 @@ def save_figure(fig, path: str | Path, *, dpi: int = 110, tight: bool = True) ->
     """Save ``fig`` atomically as PNG and close it (when pyplot manages it: figures of
     :class:`matplotlib.figure.Figure` need no pyplot, whose import costs a third of a second).
 
-    ``tight`` crops the margins (``bbox_inches="tight"``), which draws the figure twice; a figure laid out by its
-    own layout engine (``layout="constrained"``) needs no cropping and draws once."""
+    ``tight`` crops the margins (``bbox_inches="tight"``), which draws the figure twice; a figure laid out with
+    fixed margins (as the segmentation figure is) needs no cropping and draws once."""
     path = Path(path)
     with atomic_path(path) as tmp:
         # zlib level 1: a third faster than the default 6 on noisy maps, files ~7% larger
