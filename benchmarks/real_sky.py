@@ -104,6 +104,8 @@ N_SPOKES = 8
 SMALL_HALO_BEAMS = (1.0, 1.5, 2.0, 3.0)
 SMALL_HALO_LEVELS = (8.0, 32.0, 128.0)
 SMALL_HALO_CLASSES = ("radio halo", RADIO_GALAXY, "compact source")
+#: The small halo shown in the figure (r_e in beams, peak in sigma).
+FIGURE_SMALL_HALO = (2.0, 32.0)
 #: VLA FIRST: the 5.4" beam is only in the prose of the HISTORY cards, which the reader does not parse.
 FIRST_BEAM = "5.4,5.4,0"
 LOTSS = ("lotss_dr1/P218+55-mosaic_200x200.fits.gz", "lotss_dr1/P205+55-mosaic_400x400.fits.gz")
@@ -449,7 +451,7 @@ def small_halos(run: Runner, data: Path, keep: dict, *, quick: bool, seed: int) 
     lines = ["## 6. Halos a few beams across in real LoTSS noise (how a halo looks in a 60\" image)", ""]
     if not paths:
         return lines + ["no data (lotss_dr1/ absent)", ""], {}
-    sizes, levels = (SMALL_HALO_BEAMS[1:2], SMALL_HALO_LEVELS[1:2]) if quick else (SMALL_HALO_BEAMS, SMALL_HALO_LEVELS)
+    sizes, levels = ((FIGURE_SMALL_HALO[0],), (FIGURE_SMALL_HALO[1],)) if quick else (SMALL_HALO_BEAMS, SMALL_HALO_LEVELS)
     records = []
     progress = tqdm(total=len(paths) * 2 * len(sizes) * len(levels), desc="6 small halos", unit="file")
     for index, path in enumerate(paths):
@@ -471,6 +473,10 @@ def small_halos(run: Runner, data: Path, keep: dict, *, quick: bool, seed: int) 
                     progress.update()
                     truth = (component > TRUTH_SIGMA * rms) & valid
                     radius = 2.5 * beams * major
+                    if (beams, level) == FIGURE_SMALL_HALO and "small_halo" not in keep:
+                        keep["small_halo"] = (type(image)(data=data_in, wcs=image.wcs, beam=image.beam, unit=image.unit),
+                                              seg, f"{path.name} + halo r_e {beams:g} beams at {level:g} sigma (circle: "
+                                              "R's)", (spot, radius))
                     records.append({
                         "beams": beams, "level": level, "iou": iou(seg.prob >= THRESHOLD, truth, valid=valid),
                         "recall": float(np.mean(seg.prob[truth] >= THRESHOLD)),
@@ -619,7 +625,8 @@ def other_fields(run: Runner, data: Path, *, quick: bool) -> tuple[list[str], di
 
 
 def figure(path: Path, keep: dict) -> Path:
-    """Section 5: rows = real LoTSS cut-out, an injected halo at 2 sigma, a MiraBest galaxy; columns = input, p, classes."""
+    """Rows = real LoTSS cut-out, an injected halo at 2 sigma, a small bright halo (section 6), a MiraBest galaxy;
+    columns = input, p, classes."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -631,7 +638,7 @@ def figure(path: Path, keep: dict) -> Path:
     if Path(LOTSS[0]).name in keep:
         image, seg = keep[Path(LOTSS[0]).name]
         rows.append((image, seg, f"{image.name} (real LoTSS)", None))
-    for key in ("injected", "galaxy"):
+    for key in ("injected", "small_halo", "galaxy"):
         if key in keep:
             rows.append(keep[key])
     fig, axes = plt.subplots(max(len(rows), 1), 3, figsize=(12.5, 3.6 * max(len(rows), 1)), squeeze=False)
