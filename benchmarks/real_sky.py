@@ -46,7 +46,7 @@ import sys
 import tempfile
 import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -308,7 +308,7 @@ def injections(run: Runner, data: Path, keep: dict, *, quick: bool, seed: int) -
         seg = run(run.write(name, data_inj, image))
         valid = np.isfinite(image.data)
         truth = component > TRUTH_SIGMA * rms
-        injected = type(image)(data=data_inj, wcs=image.wcs, beam=image.beam, unit=image.unit)
+        injected = replace(image, data=data_inj)
         ref = smoothed_3sigma(injected)
         spot, radius = item["spot"], item["aperture"]
         circle = circle_mask(image.shape, spot, radius)
@@ -384,7 +384,7 @@ def injections(run: Runner, data: Path, keep: dict, *, quick: bool, seed: int) -
             sel = [r for r in records if r["level"] == level and r["kind"] == kind]
             if not sel:
                 continue
-            row = {key: float(np.nanmean([r[key] for r in sel])) for key in ("iou", "recall", "own_class", "radio_galaxy")}
+            row = _means(sel, ("iou", "recall", "own_class", "radio_galaxy"))
             bright[(kind, level)] = row
             bright_rows.append([kind, f"{level:g}", str(len(sel)), num(row["iou"]), pct(row["recall"], 1),
                                 pct(row["own_class"], 1), pct(row["radio_galaxy"], 1)])
@@ -474,9 +474,8 @@ def small_halos(run: Runner, data: Path, keep: dict, *, quick: bool, seed: int) 
                     truth = (component > TRUTH_SIGMA * rms) & valid
                     radius = 2.5 * beams * major
                     if (beams, level) == FIGURE_SMALL_HALO and "small_halo" not in keep:
-                        keep["small_halo"] = (type(image)(data=data_in, wcs=image.wcs, beam=image.beam, unit=image.unit),
-                                              seg, f"{path.name} + halo r_e {beams:g} beams at {level:g} sigma (circle: "
-                                              "R's)", (spot, radius))
+                        title = f"{path.name} + halo r_e {beams:g} beams at {level:g} sigma (circle: R's)"
+                        keep["small_halo"] = (replace(image, data=data_in), seg, title, (spot, radius))
                     records.append({
                         "beams": beams, "level": level, "iou": iou(seg.prob >= THRESHOLD, truth, valid=valid),
                         "recall": float(np.mean(seg.prob[truth] >= THRESHOLD)),
@@ -488,8 +487,7 @@ def small_halos(run: Runner, data: Path, keep: dict, *, quick: bool, seed: int) 
     for beams in sizes:
         for level in levels:
             sel = [r for r in records if r["beams"] == beams and r["level"] == level]
-            row = {key: float(np.nanmean([r[key] for r in sel])) for key in ("iou", "recall", "R", "R_base",
-                                                                            *SMALL_HALO_CLASSES)}
+            row = _means(sel, ("iou", "recall", "R", "R_base", *SMALL_HALO_CLASSES))
             summary[(beams, level)] = row
             rows.append([f"{beams:g}", f"{level:g}", str(len(sel)), num(row["iou"]), pct(row["recall"], 1),
                          *(pct(row[name], 1) for name in SMALL_HALO_CLASSES), f"{row['R']:.3f} / {row['R_base']:.3f}"])
@@ -501,6 +499,11 @@ def small_halos(run: Runner, data: Path, keep: dict, *, quick: bool, seed: int) 
               "a 60\" (or a GLEAM 2') image, which `segment` resamples to the model's pixels per beam like any other. "
               "No goal in the issue.", ""]
     return lines, summary
+
+
+def _means(records: list[dict], keys) -> dict[str, float]:
+    """The mean of each of ``keys`` over ``records`` (NaNs ignored)."""
+    return {key: float(np.nanmean([r[key] for r in records])) for key in keys}
 
 
 def _class_share(seg: Segmented, region: np.ndarray, name: str) -> float:
