@@ -441,7 +441,9 @@ def bright_sources(run: Runner, data: Path, *, quick: bool, seed: int) -> tuple[
               "given fraction of the peak (`radio_unet.evaluate.realsky.spoke_profile`: a geometric stand-in, not the "
               "simulator's gain-error patterns), added to the real cut-out; 1.5\"/px. Real LoTSS-DR1 images near "
               "sources of a few Jy show spokes of this order. No diffuse emission is added: the 'called diffuse' "
-              "column is all false positives (the same goal as section 1), including the blank field's own.", ""]
+              "column is all false positives (the same goal as section 1), including the blank field's own. "
+              "`segment_file`'s artefact check is on, as in `radio-unet segment` (islands that the negated image "
+              "repeats around the source are removed: `radio_unet.segment.artefacts`).", ""]
     return lines, results
 
 

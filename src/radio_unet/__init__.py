@@ -6,8 +6,8 @@ The package follows the data flow of Radio U-Net (Stuardi et al. 2024):
 (probability maps of real FITS images) -> ``evaluate`` and ``targets``
 (science answers). ``io`` holds every file format at the edges; the modules
 shared by several stages sit at the top: ``cosmology``, ``islands`` (the
-island rules of segment, evaluate and targets), ``stats``, ``jsonsafe``, ``lru``
-and ``errors``.
+island rules of segment, evaluate and targets), ``stats``, ``jsonsafe``, ``lru``,
+``progress`` (progress bars) and ``errors``.
 """
 
 import importlib

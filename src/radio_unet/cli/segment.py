@@ -34,6 +34,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="subtract the image's 3-sigma clipped median first: for images whose noise is not "
                              "centred on zero (segment warns above %g sigma), which the network reads as diffuse "
                              "emission everywhere" % OFFSET_WARNING)
+    parser.add_argument("--no-artefact-check", dest="artefact_check", action="store_false",
+                        help="keep islands that the negated image repeats around a bright source (by default they are "
+                             "removed as calibration artefacts and outlined in <stem>.artefacts.reg)")
     add_image_options(parser)
 
 
@@ -45,7 +48,7 @@ class _Job:
         self.kwargs = dict(model=args.model, tiling=args.tiling, threshold=args.threshold, peak_threshold=args.peak_threshold,
                            read_options=image_options(args),
                            png=not args.no_png, overwrite=args.overwrite, subtract_median=args.subtract_median,
-                           **inference_options(args))
+                           artefact_check=args.artefact_check, **inference_options(args))
         self.pictures = None  # a PictureWorker when the files run in this process
 
     def __call__(self, path: str) -> dict:
@@ -76,6 +79,13 @@ def run(args: argparse.Namespace) -> int:
     for r in results:
         state = "already done" if r["skipped"] else f"{100 * r['fraction_above']:.2f}% above threshold"
         print(f"{r['input']}: {r['prob']} ({state})")
+        if r.get("artefacts"):
+            from ..segment.run import artefact_regions_path  # imported by the jobs already (in this process or a worker)
+
+            brightest = max(a["source_peak"] for a in r["artefacts"])
+            print(f"  {len(r['artefacts'])} island(s) removed as calibration artefacts: the negated image repeats them "
+                  f"around a source of up to {brightest:.0f} sigma (outlines: {artefact_regions_path(r['reg'])}; "
+                  "--no-artefact-check keeps them)")
         level = r.get("background_sigma", 0.0)
         if abs(level) > OFFSET_WARNING and not args.subtract_median:
             print(f"radio-unet segment: warning: {r['input']}: its noise sits at {level:+.2f} sigma, not at zero; the "

@@ -201,7 +201,7 @@ def precut_tiles(dataset: TileDataset, stem: str | os.PathLike, *, progress: boo
         order = np.lexsort((dataset.index.x, dataset.index.y, dataset.index.image))
         iterator = order
         if progress:
-            from tqdm.auto import tqdm
+            from ..progress import tqdm
 
             iterator = tqdm(order, desc=f"cutting tiles -> {stem.name}", unit="tile")
         for i in iterator:

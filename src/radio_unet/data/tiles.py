@@ -158,7 +158,7 @@ def build_tile_index(
     cols: dict[str, list] = {"image": [], "y": [], "x": [], "n_mask": [], "valid_fraction": []}
     iterator = order
     if progress:
-        from tqdm.auto import tqdm
+        from ..progress import tqdm
 
         iterator = tqdm(order, desc="indexing tiles", unit="image")
     for i in iterator:

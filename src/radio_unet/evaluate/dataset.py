@@ -8,7 +8,7 @@ from typing import Sequence
 import numpy as np
 import pandas as pd
 from astropy.stats import gaussian_sigma_to_fwhm
-from tqdm.auto import tqdm
+from ..progress import tqdm
 
 from ..errors import RadioUNetError
 from ..io import RadioImage, read_image

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Callable, Iterable
 
-from tqdm.auto import tqdm
+from ..progress import tqdm
 
 from ..errors import describe
 

@@ -22,6 +22,7 @@ def save_segmentation_figure(
     contour: np.ndarray | None = None,
     classes: np.ndarray | None = None,
     class_names: list[str] | None = None,
+    removed: np.ndarray | None = None,
 ) -> Path:
     """Save a PNG: image + probability contour, probability map, the class map of a classification network and the
     true mask when given.
@@ -29,7 +30,9 @@ def save_segmentation_figure(
     ``contour`` is the map whose ``threshold`` contour is drawn (default
     ``prob``; e.g. ``prob`` with the islands that a peak threshold drops set
     to 0). ``classes`` is an integer class map (values above the last of
-    ``class_names`` are blank).
+    ``class_names`` are blank). ``removed`` is a mask of islands taken out
+    as calibration artefacts (:mod:`radio_unet.segment.artefacts`), outlined
+    in red on the input.
     """
     from matplotlib.figure import Figure
 
@@ -43,6 +46,9 @@ def save_segmentation_figure(
     axes = fig.subplots(1, n, gridspec_kw={"wspace": 0.3, "left": 0.01, "right": right, "bottom": 0.02, "top": 0.93})
     show_linear(axes[0], image, title=f"{title} input, {threshold:g} contour (cyan)".strip(), label="Jy/beam")
     axes[0].contour(contour, levels=[threshold], colors="cyan", linewidths=0.7)
+    if removed is not None:
+        axes[0].contour(np.asarray(removed, float), levels=[0.5], colors="red", linewidths=0.7, linestyles="dashed")
+        axes[0].set_title(f"{title} input, {threshold:g} contour (cyan), artefacts removed (red)".strip(), fontsize=9)
     im = axes[1].imshow(prob, origin="lower", cmap="viridis", vmin=0, vmax=1, interpolation="nearest")
     axes[1].set_title("probability of diffuse emission", fontsize=9)
     fig.colorbar(im, ax=axes[1], fraction=0.046, pad=0.02)

@@ -23,7 +23,7 @@ from .resample import back_to_grid, match_resolution
 from .tiling import release_pages
 
 __all__ = ["output_stem", "output_paths", "is_finished", "segment_file", "cached_segmenter", "class_cards",
-           "class_names_from_header", "BLANK_CLASS", "PICTURE_PIXELS"]
+           "class_names_from_header", "artefact_regions_path", "BLANK_CLASS", "PICTURE_PIXELS"]
 
 _SUFFIXES = re.compile(r"(\.fits|\.fit|\.fts)(\.gz|\.fz|\.bz2)?$", re.IGNORECASE)
 
@@ -74,11 +74,13 @@ def class_names_from_header(header) -> list[str]:
 
 
 def _class_outputs(segmenter: Segmenter, work, image, factor: float, tiling: str, paths: dict, header, prob,
-                   *, rows: int = 512) -> None:
+                   *, threshold: float, artefact_check: bool, rows: int = 512) -> tuple[np.ndarray | None, list[dict]]:
     """Classification network: write the class probabilities and the arg-max class map, fill ``prob`` (diffuse).
 
     The cube (``classprob``) is a memory map filled window by window; the class map and the diffuse probability
-    (the sum of the diffuse classes) are made from it a block of rows at a time.
+    (the sum of the diffuse classes) are made from it a block of rows at a time. With ``artefact_check`` the islands
+    that :func:`_flag_artefacts` finds get probability 0 and the class 'background' (the cube keeps the network's
+    output); returns their mask and records (``None, []`` without).
     """
     names = segmenter.classes
     cards = class_cards(names)
@@ -103,6 +105,9 @@ def _class_outputs(segmenter: Segmenter, work, image, factor: float, tiling: str
                 cls[y : y + rows] = np.where(blank, BLANK_CLASS, np.argmax(np.nan_to_num(block, nan=-1.0), axis=0))
                 prob[y : y + rows] = np.where(blank, np.nan, block[diffuse].sum(axis=0))
                 release_pages(cube, cls, prob)
+            if not artefact_check:
+                return None, []
+            return _flag_artefacts(segmenter, work, image, factor, tiling, prob, threshold=threshold, class_map=cls)
 
 
 def _signature(segmenter: Segmenter, options: dict) -> str:
@@ -146,6 +151,7 @@ def segment_file(
     png: bool = True,
     overwrite: bool = False,
     subtract_median: bool = False,
+    artefact_check: bool = True,
     draw: Callable | None = None,
 ) -> dict:
     """Segment one FITS image and write its outputs.
@@ -171,6 +177,12 @@ def segment_file(
     network reads as diffuse emission everywhere. ``subtract_median``
     subtracts it before segmenting (the image is then copied in memory).
 
+    ``artefact_check`` (on by default) segments the negated image too where
+    something is called diffuse near a bright source, and removes the islands
+    that it repeats there (calibration artefacts:
+    :mod:`radio_unet.segment.artefacts`): probability 0, class 'background',
+    outlines in ``<stem>.artefacts.reg``.
+
     ``draw(target, *args, **kwargs)`` makes the picture (default:
     :func:`~radio_unet.plots.worker.draw_now`, at once, in this process);
     ``radio-unet segment`` passes
@@ -192,7 +204,8 @@ def segment_file(
 
         peak = active_peak(threshold, peak_threshold)
     optional = {**({"peak_threshold": peak} if peak else {}), **({"tta": True} if tta else {}),
-                **({"subtract_median": True} if subtract_median else {})}
+                **({"subtract_median": True} if subtract_median else {}),
+                "artefact_check": bool(artefact_check)}
     options = {"tiling": tiling, "threshold": threshold, "precision": precision,
                "read": {k: str(v) for k, v in (read_options or {}).items()}, **optional}
     signature = _signature(segmenter, options)
@@ -208,20 +221,110 @@ def segment_file(
     # The probability map is written last: its signature marks the outputs as finished.
     with open_image_memmap(paths["prob"], image.shape, np.float32, header) as prob:
         if segmenter.multiclass:
-            _class_outputs(segmenter, work, image, factor, tiling, paths, header, prob)
-        elif factor == 1.0:
-            segmenter(work, tiling=tiling, out=prob)
+            flagged, artefacts = _class_outputs(segmenter, work, image, factor, tiling, paths, header, prob,
+                                                threshold=threshold, artefact_check=artefact_check)
         else:
-            prob[:] = back_to_grid(segmenter(work, tiling=tiling), work.wcs, image)
+            if factor == 1.0:
+                segmenter(work, tiling=tiling, out=prob)
+            else:
+                prob[:] = back_to_grid(segmenter(work, tiling=tiling), work.wcs, image)
+            flagged, artefacts = (_flag_artefacts(segmenter, work, image, factor, tiling, prob, threshold=threshold)
+                                  if artefact_check else (None, []))
         fraction, small, small_mask, step = _write_mask(prob, paths["mask"], header, threshold=threshold, peak=peak)
         release_pages(prob)
         write_ds9_polygons(paths["reg"], [p * step for p in mask_polygons(small_mask)], image.wcs,
                            text=f"p>{threshold:g}" + (f", peak>{peak:g}" if peak else ""))
+        _write_artefact_regions(paths["reg"], flagged, image.wcs)
         if png:
             _save_picture(paths, segmenter, image, small, small_mask, step, threshold=threshold,
-                          title=Path(path).name, peak=bool(peak), draw=draw)
+                          title=Path(path).name, peak=bool(peak), removed=flagged, draw=draw)
     return {"input": str(path), "skipped": False, "resample": factor, "fraction_above": fraction,
-            "background_sigma": background_sigma, **{k: str(v) for k, v in paths.items()}}
+            "background_sigma": background_sigma, "artefacts": artefacts,
+            **{k: str(v) for k, v in paths.items()}}
+
+
+def artefact_regions_path(reg: str | Path) -> Path:
+    """``<stem>.reg`` -> ``<stem>.artefacts.reg``: the outlines of the islands removed as artefacts."""
+    reg = Path(reg)
+    return reg.with_name(reg.name[: -len(".reg")] + ".artefacts.reg")
+
+
+def _flag_artefacts(segmenter: Segmenter, work, image, factor: float, tiling: str, prob: np.ndarray, *,
+                    threshold: float, class_map: np.ndarray | None = None) -> tuple[np.ndarray | None, list[dict]]:
+    """The sign-symmetry check of :mod:`radio_unet.segment.artefacts` on a finished probability map.
+
+    Only when something is called diffuse and the image holds a source bright enough to make artefacts at that
+    level is the negated image segmented (the same network, tiling and test-time augmentation); the islands it
+    repeats around such a source, and their sub-threshold fringe (:func:`~radio_unet.segment.artefacts.with_fringe`),
+    are set to probability 0 in ``prob``, and their pixels of a diffuse class to 'background' in ``class_map``.
+
+    Returns
+    -------
+    (numpy.ndarray or None, list of dict)
+        The mask of the islands removed (None when the check did not run) and one record per island
+        (:func:`~radio_unet.segment.artefacts.sign_symmetric_islands`).
+    """
+    from .artefacts import SOURCE_RATIO, may_hold_artefacts
+
+    level, rms = background_level(image.data)
+    peak = (_peak_rows(image.data) - level) / rms if rms > 0 else float("nan")
+    if not peak >= SOURCE_RATIO:  # most images: decided without a full-size array
+        return None, []
+    above = np.zeros(prob.shape, bool)
+    threshold_rows(prob, threshold, out=above)
+    if not may_hold_artefacts(peak, above):
+        return None, []
+    from .artefacts import sign_symmetric_islands, with_fringe
+
+    negated = segmenter(replace(work, data=-np.asarray(work.data, dtype=np.float32)), tiling=tiling)
+    if segmenter.multiclass:
+        negated = negated[segmenter.card.diffuse_channels()].sum(axis=0)
+    if factor != 1.0:
+        negated = back_to_grid(negated, work.wcs, image)
+    snr = (np.asarray(image.data, dtype=np.float32) - np.float32(level)) / np.float32(rms)
+    beam = _beam_pixels(image, segmenter.card)
+    flagged, records = sign_symmetric_islands(snr, above, np.nan_to_num(negated, nan=0.0) >= threshold,
+                                              beam_pixels=beam)
+    if records:
+        region = with_fringe(flagged, above, beam_pixels=beam)
+        prob[region] = 0.0
+        names = segmenter.classes
+        if class_map is not None and "background" in names:
+            region &= np.isin(np.asarray(class_map), segmenter.card.diffuse_channels())
+            class_map[region] = names.index("background")
+    return flagged, records
+
+
+def _peak_rows(data: np.ndarray, *, rows: int = 1024) -> float:
+    """The largest finite value of ``data``, a block of rows at a time (a memory map's pages are released)."""
+    peak = -np.inf
+    for y in range(0, data.shape[0], rows):
+        block = np.asarray(data[y : y + rows])
+        if np.isfinite(block).any():
+            peak = max(peak, float(np.nanmax(block)))
+        release_pages(data)
+    return peak
+
+
+def _beam_pixels(image, card) -> float:
+    """The image's beam FWHM (major axis) in its pixels; without a beam, the model's (the image is then segmented at
+    the model's pixels)."""
+    if image.beam is not None:
+        return float(image.beam.major / image.pixel_scale_arcsec)
+    beam = (card.beam_arcsec or {}).get("major")
+    return float(beam / card.pixel_scale_arcsec) if beam and card.pixel_scale_arcsec else 3.0
+
+
+def _write_artefact_regions(reg: Path, flagged: np.ndarray | None, wcs) -> None:
+    """Outline the islands removed as artefacts (``flagged``) in ``<stem>.artefacts.reg`` (red); remove an earlier
+    run's file when there are none."""
+    path = artefact_regions_path(reg)
+    if flagged is None or not flagged.any():
+        path.unlink(missing_ok=True)
+        return
+    small, step = thumbnail(flagged.astype(np.float32))
+    write_ds9_polygons(path, [p * step for p in mask_polygons(small >= 0.5)], wcs, color="red",
+                       text="artefact (sign-symmetric)")
 
 
 def _network_input(image, card, *, subtract_median: bool):
@@ -265,10 +368,12 @@ PICTURE_PIXELS = 512
 
 
 def _save_picture(paths: dict, segmenter: Segmenter, image, small: np.ndarray, small_mask: np.ndarray, step: int, *,
-                  threshold: float, title: str, peak: bool, draw: Callable | None = None) -> None:
+                  threshold: float, title: str, peak: bool, removed: np.ndarray | None = None,
+                  draw: Callable | None = None) -> None:
     """The PNG: input, probability map (and class map) at most :data:`PICTURE_PIXELS` a side, from the thumbnail
-    ``small`` (every ``step``-th pixel of the probability map) and the mask ``small_mask`` it drew the regions of;
-    drawn by ``draw(target, *args, **kwargs)`` (default: at once)."""
+    ``small`` (every ``step``-th pixel of the probability map) and the mask ``small_mask`` it drew the regions of,
+    with the islands ``removed`` as artefacts outlined; drawn by ``draw(target, *args, **kwargs)`` (default: at
+    once)."""
     prob, more = thumbnail(small, max_pixels=PICTURE_PIXELS)
     shown = small_mask[::more, ::more]
     every = step * more
@@ -277,7 +382,8 @@ def _save_picture(paths: dict, segmenter: Segmenter, image, small: np.ndarray, s
     (draw or draw_now)("radio_unet.plots.segmentation:save_segmentation_figure", paths["png"],
                        np.asarray(image.data[::every, ::every], dtype=np.float32), prob, threshold=threshold,
                        title=title, contour=np.where(shown, prob, 0.0) if peak else None, classes=classes,
-                       class_names=segmenter.classes)
+                       class_names=segmenter.classes,
+                       removed=removed[::every, ::every] if removed is not None and removed.any() else None)
     release_pages(image.data)
 
 

@@ -23,7 +23,7 @@ import mmap
 from typing import Callable, Iterator
 
 import numpy as np
-from tqdm.auto import tqdm
+from ..progress import tqdm
 
 from ..errors import RadioUNetError
 

@@ -1,0 +1,171 @@
+"""Calibration artefacts around bright sources: the sign-symmetry check of ``segment``.
+
+Sky emission is positive; the residual of a bright source calibrated with
+errors (spokes, rings, stripes) comes in positive and negative parts of
+similar strength. So where the network calls something diffuse at some
+distance from a source far brighter than it, and the *negated* image (the
+same network on ``-image``) is called diffuse at the same distance from that
+source over a comparable area and with a comparable brightness, the island
+is what the negated image shows too: an artefact, not emission. The same
+idea as the negative-image test of source finders, which estimate their
+false detections from the inverted image; here it is applied island by
+island, only near bright sources, so that a real halo, relic or radio
+galaxy keeps its pixels unless artefacts as strong as itself sit at its
+distance from the same source.
+
+The rule (:func:`sign_symmetric_islands`), for an island of the mask with
+median brightness ``b`` (in units of the image's rms, at least 1):
+
+1. a *bright source* is a connected region above ``source_ratio * b`` (its
+   brightest pixel is its position);
+2. the negated image's mask pixels at a distance from that source within
+   the island's own range of distances, widened by ``margin_beams`` beams
+   on either side, are the island's *negative twins*;
+3. the island is an artefact when its twins cover at least ``area_ratio``
+   of its area and their median brightness (in the negated image) is at
+   least ``strength_ratio * b``.
+
+The constants were written down before the first measurement
+(docs/model.md, "Calibration artefacts: the sign-symmetry check") and have
+not been tuned.
+
+Examples
+--------
+>>> import numpy as np
+>>> snr = np.zeros((64, 64)); snr[32, 32] = 5000.0          # a bright source
+>>> snr[32, 44:60] = 4.0; snr[44:60, 32] = -4.0              # a positive and a negative spoke
+>>> above, above_negated = snr >= 3, -snr >= 3
+>>> mask, records = sign_symmetric_islands(snr, above, above_negated, beam_pixels=3.0)
+>>> int(mask.sum()), records[0]["source_peak"]
+(16, 5000.0)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["SOURCE_RATIO", "AREA_RATIO", "STRENGTH_RATIO", "MARGIN_BEAMS", "may_hold_artefacts",
+           "sign_symmetric_islands", "with_fringe"]
+
+#: A source at least this many times brighter than an island (peak over the island's median) can make artefacts at
+#: the island's brightness: calibration errors leave residuals of ~1-3% of a source's peak.
+SOURCE_RATIO = 30.0
+#: The negative twins must cover at least this share of the island's area ...
+AREA_RATIO = 0.25
+#: ... and reach at least this share of its median brightness.
+STRENGTH_RATIO = 0.5
+#: How far (beams) beyond the island's own range of distances from the source a twin may lie.
+MARGIN_BEAMS = 2.0
+
+
+def may_hold_artefacts(snr_peak: float, above: np.ndarray, *, source_ratio: float = SOURCE_RATIO) -> bool:
+    """Whether the check can flag anything: some pixel is called diffuse and the image holds a source at least
+    ``source_ratio`` rms bright (the faintest island's brightness counts as at least 1 rms). Cheap: it decides
+    whether the negated image is segmented at all."""
+    return bool(np.isfinite(snr_peak) and snr_peak >= source_ratio and above.any())
+
+
+def sign_symmetric_islands(
+    snr: np.ndarray,
+    above: np.ndarray,
+    above_negated: np.ndarray,
+    *,
+    beam_pixels: float,
+    source_ratio: float = SOURCE_RATIO,
+    area_ratio: float = AREA_RATIO,
+    strength_ratio: float = STRENGTH_RATIO,
+    margin_beams: float = MARGIN_BEAMS,
+) -> tuple[np.ndarray, list[dict]]:
+    """The islands of ``above`` that the negated image repeats around a bright source (the module's rule).
+
+    Parameters
+    ----------
+    snr : numpy.ndarray
+        The image in units of its rms, its background level subtracted (NaN allowed).
+    above : numpy.ndarray of bool
+        The mask of the image (probability of diffuse emission >= threshold).
+    above_negated : numpy.ndarray of bool
+        The same for the negated image ``-image``.
+    beam_pixels : float
+        Beam FWHM (major axis) in pixels.
+    source_ratio, area_ratio, strength_ratio, margin_beams : float
+        The rule's constants (module attributes of the same names in capitals).
+
+    Returns
+    -------
+    (numpy.ndarray, list of dict)
+        The mask of the islands found to be artefacts, and one record per such island: ``pixels``,
+        ``brightness`` (its median, rms), ``source_x``, ``source_y``, ``source_peak`` (rms), ``twin_pixels`` and
+        ``twin_brightness``.
+    """
+    from scipy import ndimage  # here, not at the top: segment imports this module for every image, scipy.ndimage
+
+    from ..islands import label_islands  # only for the images that hold a bright source and something called diffuse
+
+    flagged = np.zeros(above.shape, bool)
+    records: list[dict] = []
+    if not above.any() or not above_negated.any():
+        return flagged, records
+    snr = np.nan_to_num(np.asarray(snr, dtype=np.float32), nan=0.0)
+    labels, n = label_islands(above)
+    ids = np.arange(1, n + 1)
+    strength = np.maximum(np.asarray(ndimage.median(snr, labels, ids), dtype=float).reshape(-1), 1.0)
+    sources = _bright_sources(snr, source_ratio * strength.min())
+    if not sources:
+        return flagged, records
+    ty, tx = np.nonzero(above_negated)
+    twin_snr = -snr[ty, tx]
+    for i, box in zip(ids, ndimage.find_objects(labels)):
+        b = strength[i - 1]
+        iy, ix = np.nonzero(labels[box] == i)
+        iy, ix = iy + box[0].start, ix + box[1].start
+        for sy, sx, peak in sources:
+            if peak < source_ratio * b:
+                continue
+            r = np.hypot(iy - sy, ix - sx)
+            rt = np.hypot(ty - sy, tx - sx)
+            margin = margin_beams * beam_pixels
+            twins = (rt >= r.min() - margin) & (rt <= r.max() + margin)
+            if twins.sum() >= area_ratio * iy.size and np.median(twin_snr[twins]) >= strength_ratio * b:
+                flagged[iy, ix] = True
+                records.append({"pixels": int(iy.size), "brightness": round(float(b), 2), "source_x": int(sx),
+                                "source_y": int(sy), "source_peak": round(float(peak), 1),
+                                "twin_pixels": int(twins.sum()),
+                                "twin_brightness": round(float(np.median(twin_snr[twins])), 2)})
+                break
+    return flagged, records
+
+
+def with_fringe(flagged: np.ndarray, above: np.ndarray, *, beam_pixels: float) -> np.ndarray:
+    """The flagged islands and their fringe: the pixels within one beam of them that are not in ``above``.
+
+    Removing only the islands would leave their sub-threshold rims outlining them in the probability map; other
+    islands of ``above`` keep every pixel.
+
+    Examples
+    --------
+    >>> above = np.zeros((9, 9), bool); above[4, 2:5] = True; above[4, 7] = True
+    >>> flagged = np.zeros_like(above); flagged[4, 2:5] = True
+    >>> region = with_fringe(flagged, above, beam_pixels=2.0)
+    >>> bool(region[4, 6]), bool(region[4, 7]), int(region.sum()) > int(flagged.sum())
+    (True, False, True)
+    """
+    from scipy import ndimage
+
+    r = max(1, int(round(beam_pixels)))
+    y, x = np.mgrid[-r : r + 1, -r : r + 1]
+    return flagged | (ndimage.binary_dilation(flagged, structure=x * x + y * y <= r * r) & ~above)
+
+
+def _bright_sources(snr: np.ndarray, level: float) -> list[tuple[int, int, float]]:
+    """``(y, x, peak)`` of the brightest pixel of each 8-connected region above ``level``."""
+    from scipy import ndimage
+
+    from ..islands import label_islands
+
+    labels, n = label_islands(snr >= level)
+    if n == 0:
+        return []
+    ids = np.arange(1, n + 1)
+    peaks = np.asarray(ndimage.maximum(snr, labels, ids), dtype=float).reshape(-1)
+    return [(int(y), int(x), float(p)) for (y, x), p in zip(ndimage.maximum_position(snr, labels, ids), peaks)]
