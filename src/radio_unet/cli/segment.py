@@ -86,6 +86,8 @@ def run(args: argparse.Namespace) -> int:
             print(f"  {len(r['artefacts'])} island(s) removed as calibration artefacts: the negated image repeats them "
                   f"around a source of up to {brightest:.0f} sigma (outlines: {artefact_regions_path(r['reg'])}; "
                   "--no-artefact-check keeps them)")
+        if str(r.get("artefact_check", "")).startswith("skipped"):
+            print(f"  artefact check {r['artefact_check']}: cut the image into pieces to have it checked")
         level = r.get("background_sigma", 0.0)
         if abs(level) > OFFSET_WARNING and not args.subtract_median:
             print(f"radio-unet segment: warning: {r['input']}: its noise sits at {level:+.2f} sigma, not at zero; the "

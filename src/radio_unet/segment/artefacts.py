@@ -9,9 +9,13 @@ source over a comparable area and with a comparable brightness, the island
 is what the negated image shows too: an artefact, not emission. The same
 idea as the negative-image test of source finders, which estimate their
 false detections from the inverted image; here it is applied island by
-island, only near bright sources, so that a real halo, relic or radio
-galaxy keeps its pixels unless artefacts as strong as itself sit at its
-distance from the same source.
+island, around sources bright enough to make artefacts at the island's
+level, so that a real halo, relic or radio galaxy keeps its pixels unless
+artefacts as strong as itself sit at its distance from the same source.
+The twins may lie anywhere on that ring (spokes and rings point every
+way), and there is no limit on the distance: emission as bright as the
+artefacts found at its distance from a bright source, in any direction,
+is removed with them.
 
 The rule (:func:`sign_symmetric_islands`), for an island of the mask with
 median brightness ``b`` (in units of the image's rms, at least 1):
@@ -44,7 +48,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["SOURCE_RATIO", "AREA_RATIO", "STRENGTH_RATIO", "MARGIN_BEAMS", "may_hold_artefacts",
+__all__ = ["SOURCE_RATIO", "AREA_RATIO", "STRENGTH_RATIO", "MARGIN_BEAMS", "RULE", "MAX_PIXELS", "may_hold_artefacts",
            "sign_symmetric_islands", "with_fringe"]
 
 #: A source at least this many times brighter than an island (peak over the island's median) can make artefacts at
@@ -56,6 +60,10 @@ AREA_RATIO = 0.25
 STRENGTH_RATIO = 0.5
 #: How far (beams) beyond the island's own range of distances from the source a twin may lie.
 MARGIN_BEAMS = 2.0
+#: The rule and its constants, for the signature of segment's outputs (a change makes finished outputs stale).
+RULE = f"sign-symmetry {SOURCE_RATIO:g} {AREA_RATIO:g} {STRENGTH_RATIO:g} {MARGIN_BEAMS:g}"
+#: Larger images are not checked (their full-size working arrays, a second network pass in memory): cut them up.
+MAX_PIXELS = 8192 * 8192
 
 
 def may_hold_artefacts(snr_peak: float, above: np.ndarray, *, source_ratio: float = SOURCE_RATIO) -> bool:
@@ -115,25 +123,38 @@ def sign_symmetric_islands(
         return flagged, records
     ty, tx = np.nonzero(above_negated)
     twin_snr = -snr[ty, tx]
+    rings = [_Ring(ty, tx, twin_snr, y, x) for y, x, _ in sources]  # the twins sorted by distance, once per source
+    margin = margin_beams * beam_pixels
     for i, box in zip(ids, ndimage.find_objects(labels)):
         b = strength[i - 1]
         iy, ix = np.nonzero(labels[box] == i)
         iy, ix = iy + box[0].start, ix + box[1].start
-        for sy, sx, peak in sources:
+        for (sy, sx, peak), ring in zip(sources, rings):
             if peak < source_ratio * b:
                 continue
             r = np.hypot(iy - sy, ix - sx)
-            rt = np.hypot(ty - sy, tx - sx)
-            margin = margin_beams * beam_pixels
-            twins = (rt >= r.min() - margin) & (rt <= r.max() + margin)
-            if twins.sum() >= area_ratio * iy.size and np.median(twin_snr[twins]) >= strength_ratio * b:
+            twins = ring.between(r.min() - margin, r.max() + margin)
+            if twins.size >= area_ratio * iy.size and np.median(twins) >= strength_ratio * b:
                 flagged[iy, ix] = True
                 records.append({"pixels": int(iy.size), "brightness": round(float(b), 2), "source_x": int(sx),
                                 "source_y": int(sy), "source_peak": round(float(peak), 1),
-                                "twin_pixels": int(twins.sum()),
-                                "twin_brightness": round(float(np.median(twin_snr[twins])), 2)})
+                                "twin_pixels": int(twins.size), "twin_brightness": round(float(np.median(twins)), 2)})
                 break
     return flagged, records
+
+
+class _Ring:
+    """The negated image's mask pixels around one source, sorted by distance from it: the brightness of those
+    within a range of distances is a slice."""
+
+    def __init__(self, ty: np.ndarray, tx: np.ndarray, brightness: np.ndarray, y: int, x: int):
+        r = np.hypot(ty - y, tx - x)
+        order = np.argsort(r)
+        self.r, self.brightness = r[order], brightness[order]
+
+    def between(self, lo: float, hi: float) -> np.ndarray:
+        """Brightness of the pixels at distances in ``[lo, hi]``."""
+        return self.brightness[np.searchsorted(self.r, lo, "left") : np.searchsorted(self.r, hi, "right")]
 
 
 def with_fringe(flagged: np.ndarray, above: np.ndarray, *, beam_pixels: float) -> np.ndarray:

@@ -74,13 +74,13 @@ def class_names_from_header(header) -> list[str]:
 
 
 def _class_outputs(segmenter: Segmenter, work, image, factor: float, tiling: str, paths: dict, header, prob,
-                   *, threshold: float, artefact_check: bool, rows: int = 512) -> tuple[np.ndarray | None, list[dict]]:
+                   *, threshold: float, artefact_check: bool, rows: int = 512) -> tuple[np.ndarray | None, list, str]:
     """Classification network: write the class probabilities and the arg-max class map, fill ``prob`` (diffuse).
 
     The cube (``classprob``) is a memory map filled window by window; the class map and the diffuse probability
     (the sum of the diffuse classes) are made from it a block of rows at a time. With ``artefact_check`` the islands
     that :func:`_flag_artefacts` finds get probability 0 and the class 'background' (the cube keeps the network's
-    output); returns their mask and records (``None, []`` without).
+    output); returns their mask, records and what the check did (:func:`_flag_artefacts`).
     """
     names = segmenter.classes
     cards = class_cards(names)
@@ -106,7 +106,7 @@ def _class_outputs(segmenter: Segmenter, work, image, factor: float, tiling: str
                 prob[y : y + rows] = np.where(blank, np.nan, block[diffuse].sum(axis=0))
                 release_pages(cube, cls, prob)
             if not artefact_check:
-                return None, []
+                return None, [], "off"
             return _flag_artefacts(segmenter, work, image, factor, tiling, prob, threshold=threshold, class_map=cls)
 
 
@@ -193,8 +193,11 @@ def segment_file(
     -------
     dict
         ``input``, output paths, ``skipped`` (already finished), resampling
-        factor, the fraction of valid pixels above ``threshold`` and
-        ``background_sigma``.
+        factor, the fraction of valid pixels above ``threshold``,
+        ``background_sigma``, ``artefact_check`` (what the check did: 'off',
+        'not needed', 'done' or why it was skipped) and ``artefacts`` (a
+        record per island removed:
+        :func:`~radio_unet.segment.artefacts.sign_symmetric_islands`).
     """
     segmenter = cached_segmenter(str(model), backend, device, precision, bool(tta), bool(compile), calibration)
     paths = output_paths(path, out_dir, classes=segmenter.multiclass)
@@ -205,13 +208,13 @@ def segment_file(
         peak = active_peak(threshold, peak_threshold)
     optional = {**({"peak_threshold": peak} if peak else {}), **({"tta": True} if tta else {}),
                 **({"subtract_median": True} if subtract_median else {}),
-                "artefact_check": bool(artefact_check)}
+                **({"artefact_check": _artefact_rule()} if artefact_check else {})}
     options = {"tiling": tiling, "threshold": threshold, "precision": precision,
                "read": {k: str(v) for k, v in (read_options or {}).items()}, **optional}
     signature = _signature(segmenter, options)
     if not overwrite and is_finished(paths, signature, png=png):
         return {"input": str(path), "skipped": True, **{k: str(v) for k, v in paths.items()}}
-    remove_stale_temporaries(paths.values())  # left by a killed earlier run
+    remove_stale_temporaries([*paths.values(), artefact_regions_path(paths["reg"])])  # left by a killed earlier run
     image = read_image(path, memmap=_can_memmap(path), **(read_options or {}))
     work, factor, background_sigma = _network_input(image, segmenter.card, subtract_median=subtract_median)
     provenance = {"model": str(model), "model_sha256": segmenter.card.sha256, "input": Path(path).name, "tiling": tiling,
@@ -221,15 +224,15 @@ def segment_file(
     # The probability map is written last: its signature marks the outputs as finished.
     with open_image_memmap(paths["prob"], image.shape, np.float32, header) as prob:
         if segmenter.multiclass:
-            flagged, artefacts = _class_outputs(segmenter, work, image, factor, tiling, paths, header, prob,
-                                                threshold=threshold, artefact_check=artefact_check)
+            flagged, artefacts, check = _class_outputs(segmenter, work, image, factor, tiling, paths, header, prob,
+                                                       threshold=threshold, artefact_check=artefact_check)
         else:
             if factor == 1.0:
                 segmenter(work, tiling=tiling, out=prob)
             else:
                 prob[:] = back_to_grid(segmenter(work, tiling=tiling), work.wcs, image)
-            flagged, artefacts = (_flag_artefacts(segmenter, work, image, factor, tiling, prob, threshold=threshold)
-                                  if artefact_check else (None, []))
+            flagged, artefacts, check = (_flag_artefacts(segmenter, work, image, factor, tiling, prob,
+                                                         threshold=threshold) if artefact_check else (None, [], "off"))
         fraction, small, small_mask, step = _write_mask(prob, paths["mask"], header, threshold=threshold, peak=peak)
         release_pages(prob)
         write_ds9_polygons(paths["reg"], [p * step for p in mask_polygons(small_mask)], image.wcs,
@@ -239,7 +242,7 @@ def segment_file(
             _save_picture(paths, segmenter, image, small, small_mask, step, threshold=threshold,
                           title=Path(path).name, peak=bool(peak), removed=flagged, draw=draw)
     return {"input": str(path), "skipped": False, "resample": factor, "fraction_above": fraction,
-            "background_sigma": background_sigma, "artefacts": artefacts,
+            "background_sigma": background_sigma, "artefact_check": check, "artefacts": artefacts,
             **{k: str(v) for k, v in paths.items()}}
 
 
@@ -250,35 +253,38 @@ def artefact_regions_path(reg: str | Path) -> Path:
 
 
 def _flag_artefacts(segmenter: Segmenter, work, image, factor: float, tiling: str, prob: np.ndarray, *,
-                    threshold: float, class_map: np.ndarray | None = None) -> tuple[np.ndarray | None, list[dict]]:
+                    threshold: float, class_map: np.ndarray | None = None) -> tuple[np.ndarray | None, list, str]:
     """The sign-symmetry check of :mod:`radio_unet.segment.artefacts` on a finished probability map.
 
     Only when something is called diffuse and the image holds a source bright enough to make artefacts at that
     level is the negated image segmented (the same network, tiling and test-time augmentation); the islands it
     repeats around such a source, and their sub-threshold fringe (:func:`~radio_unet.segment.artefacts.with_fringe`),
-    are set to probability 0 in ``prob``, and their pixels of a diffuse class to 'background' in ``class_map``.
+    are set to probability 0 in ``prob`` (blank pixels stay blank), and their pixels of a diffuse class to
+    'background' in ``class_map``. Images over :data:`~radio_unet.segment.artefacts.MAX_PIXELS` are not checked.
 
     Returns
     -------
-    (numpy.ndarray or None, list of dict)
-        The mask of the islands removed (None when the check did not run) and one record per island
-        (:func:`~radio_unet.segment.artefacts.sign_symmetric_islands`).
+    (numpy.ndarray or None, list of dict, str)
+        The mask of the islands removed (None when the negated image was not segmented), one record per island
+        (:func:`~radio_unet.segment.artefacts.sign_symmetric_islands`) and what the check did: 'not needed' (no
+        diffuse call or no source bright enough: decided from the image's peak and the thresholded map, without a
+        second network pass), 'done', or why it was skipped.
     """
-    from .artefacts import SOURCE_RATIO, may_hold_artefacts
+    from .artefacts import MAX_PIXELS, SOURCE_RATIO, may_hold_artefacts
 
     level, rms = background_level(image.data)
     peak = (_peak_rows(image.data) - level) / rms if rms > 0 else float("nan")
-    if not peak >= SOURCE_RATIO:  # most images: decided without a full-size array
-        return None, []
+    if not peak >= SOURCE_RATIO:
+        return None, [], "not needed"
+    if prob.size > MAX_PIXELS:
+        return None, [], f"skipped: {prob.shape[1]}x{prob.shape[0]} px is over {MAX_PIXELS / 1e6:.0f} Mpx"
     above = np.zeros(prob.shape, bool)
     threshold_rows(prob, threshold, out=above)
     if not may_hold_artefacts(peak, above):
-        return None, []
+        return None, [], "not needed"
     from .artefacts import sign_symmetric_islands, with_fringe
 
-    negated = segmenter(replace(work, data=-np.asarray(work.data, dtype=np.float32)), tiling=tiling)
-    if segmenter.multiclass:
-        negated = negated[segmenter.card.diffuse_channels()].sum(axis=0)
+    negated = segmenter.diffuse(segmenter(replace(work, data=-np.asarray(work.data, dtype=np.float32)), tiling=tiling))
     if factor != 1.0:
         negated = back_to_grid(negated, work.wcs, image)
     snr = (np.asarray(image.data, dtype=np.float32) - np.float32(level)) / np.float32(rms)
@@ -286,13 +292,19 @@ def _flag_artefacts(segmenter: Segmenter, work, image, factor: float, tiling: st
     flagged, records = sign_symmetric_islands(snr, above, np.nan_to_num(negated, nan=0.0) >= threshold,
                                               beam_pixels=beam)
     if records:
-        region = with_fringe(flagged, above, beam_pixels=beam)
+        region = with_fringe(flagged, above, beam_pixels=beam) & np.isfinite(prob)
         prob[region] = 0.0
         names = segmenter.classes
         if class_map is not None and "background" in names:
             region &= np.isin(np.asarray(class_map), segmenter.card.diffuse_channels())
             class_map[region] = names.index("background")
-    return flagged, records
+    return flagged, records, "done"
+
+
+def _artefact_rule() -> str:
+    from .artefacts import RULE
+
+    return RULE
 
 
 def _peak_rows(data: np.ndarray, *, rows: int = 1024) -> float:
@@ -322,8 +334,8 @@ def _write_artefact_regions(reg: Path, flagged: np.ndarray | None, wcs) -> None:
     if flagged is None or not flagged.any():
         path.unlink(missing_ok=True)
         return
-    small, step = thumbnail(flagged.astype(np.float32))
-    write_ds9_polygons(path, [p * step for p in mask_polygons(small >= 0.5)], wcs, color="red",
+    step = thumbnail_step(flagged.shape)
+    write_ds9_polygons(path, [p * step for p in mask_polygons(any_pool(flagged, step))], wcs, color="red",
                        text="artefact (sign-symmetric)")
 
 
@@ -383,7 +395,7 @@ def _save_picture(paths: dict, segmenter: Segmenter, image, small: np.ndarray, s
                        np.asarray(image.data[::every, ::every], dtype=np.float32), prob, threshold=threshold,
                        title=title, contour=np.where(shown, prob, 0.0) if peak else None, classes=classes,
                        class_names=segmenter.classes,
-                       removed=removed[::every, ::every] if removed is not None and removed.any() else None)
+                       removed=any_pool(removed, every) if removed is not None and removed.any() else None)
     release_pages(image.data)
 
 
@@ -410,7 +422,28 @@ def threshold_rows(prob: np.ndarray, threshold: float, *, out: np.ndarray, rows:
     return above / prob.size
 
 
+def thumbnail_step(shape: tuple[int, ...], max_pixels: int = 4096) -> int:
+    """The step of :func:`thumbnail`: the smallest that makes the longest side at most ``max_pixels``."""
+    return max(1, int(np.ceil(max(shape) / max_pixels)))
+
+
 def thumbnail(data: np.ndarray, *, max_pixels: int = 4096) -> tuple[np.ndarray, int]:
     """Every ``step``-th pixel so that the longest side is at most ``max_pixels``; returns (array, step)."""
-    step = max(1, int(np.ceil(max(data.shape) / max_pixels)))
+    step = thumbnail_step(data.shape, max_pixels)
     return np.asarray(data[::step, ::step], dtype=np.float32), step
+
+
+def any_pool(mask: np.ndarray, step: int) -> np.ndarray:
+    """A mask thinned like :func:`thumbnail` (shape ``ceil(n / step)`` per axis), but a pixel is set when any pixel of
+    its ``step`` x ``step`` block is: thin features (a 3-px spoke in a mosaic) do not vanish.
+
+    Examples
+    --------
+    >>> m = np.zeros((5, 5), bool); m[1, 4] = True
+    >>> any_pool(m, 2).astype(int).tolist()
+    [[0, 0, 1], [0, 0, 0], [0, 0, 0]]
+    """
+    ny, nx = mask.shape
+    padded = np.zeros((-(-ny // step) * step, -(-nx // step) * step), bool)
+    padded[:ny, :nx] = mask
+    return padded.reshape(padded.shape[0] // step, step, padded.shape[1] // step, step).any(axis=(1, 3))

@@ -98,6 +98,9 @@ class _FakeSegmenter:
         self.calls += 1
         return self.negated_prob
 
+    def diffuse(self, probabilities):
+        return probabilities
+
 
 def _image(data: np.ndarray) -> RadioImage:
     from astropy.wcs import WCS
@@ -114,26 +117,52 @@ def _image(data: np.ndarray) -> RadioImage:
 def test_flag_artefacts_zeroes_the_islands_and_their_fringe_only(bright):
     rng = np.random.default_rng(0)
     snr = _sky(halo=True, source=5000.0 if bright else 20.0) + rng.normal(0, 1, (N, N))
+    blank = np.zeros((N, N), bool)
+    blank[:, :4] = True  # a blank border
+    snr[blank] = np.nan
     image = _image(snr * 1e-4)
     prob = np.where(snr >= 3, 0.9, 0.3).astype(np.float32)
     prob[np.abs(snr) < 1.5] = 0.0
-    negated = np.where(-snr >= 3, 0.9, 0.0)
+    prob[blank] = np.nan
+    negated = np.where(-np.nan_to_num(snr) >= 3, 0.9, 0.0)
     fake = _FakeSegmenter(negated)
     original = prob.copy()
-    flagged, records = _flag_artefacts(fake, image, image, 1.0, "window", prob, threshold=0.5)
+    flagged, records, status = _flag_artefacts(fake, image, image, 1.0, "window", prob, threshold=0.5)
     if not bright:  # no source bright enough: the negated image is never segmented, nothing changes
-        assert fake.calls == 0 and flagged is None and records == [] and np.array_equal(prob, original)
+        assert fake.calls == 0 and flagged is None and records == [] and status == "not needed"
+        np.testing.assert_array_equal(prob, original)
         return
-    assert fake.calls == 1 and len(records) >= 2
+    assert fake.calls == 1 and len(records) >= 2 and status == "done"
     spokes = (_spoke(10, 1, 1) + _spoke(100, 1, 1)) > 0
     assert (prob[spokes & (original >= 0.5)] == 0).all()
+    changed = ~np.isclose(np.nan_to_num(prob, nan=-1), np.nan_to_num(original, nan=-1))
+    assert changed.sum() > flagged.sum()  # the fringe went too ...
+    from scipy import ndimage
+
+    near = ndimage.binary_dilation(flagged, iterations=4)  # ... within a beam (3 px) of the islands, nowhere else
+    assert not changed[~near].any()
+    assert np.isnan(prob[blank]).all()  # blank pixels stay blank
     halo = _halo(5.0)  # its core: the noise may detach a pixel of the rim
     assert np.array_equal(prob[halo], original[halo])
     assert not flagged[halo].any()
 
 
-def test_segment_writes_the_removed_islands_and_no_artefact_check_keeps_them(tmp_path, tiny_model, monkeypatch, capsys):
-    """The plumbing of ``radio-unet segment``: with the rule forced to flag a block, its pixels get probability 0, its
+def test_flag_artefacts_is_skipped_on_images_over_the_limit(monkeypatch):
+    import radio_unet.segment.artefacts as artefacts
+
+    monkeypatch.setattr(artefacts, "MAX_PIXELS", N * N - 1)
+    snr = _sky() + np.random.default_rng(1).normal(0, 1, (N, N))
+    prob = np.where(snr >= 3, 0.9, 0.0).astype(np.float32)
+    fake = _FakeSegmenter(np.zeros((N, N)))
+    flagged, records, status = _flag_artefacts(fake, _image(snr), _image(snr), 1.0, "window", prob, threshold=0.5)
+    assert flagged is None and records == [] and status.startswith("skipped") and fake.calls == 0
+
+
+@pytest.mark.parametrize("network, scale", [("tiny_model", 2.0), ("tiny_classifier", 2.0), ("tiny_classifier", 1.5)])
+def test_segment_writes_the_removed_islands_and_no_artefact_check_keeps_them(tmp_path, request, network, scale,
+                                                                              monkeypatch, capsys):
+    """The plumbing of ``radio-unet segment`` (binary and classification networks, the image at the model's pixels
+    and resampled): with the rule forced to flag a block, its pixels get probability 0 and no diffuse class, its
     outline goes to <stem>.artefacts.reg and the command says so; --no-artefact-check leaves the map alone and removes
     the earlier run's artefact regions."""
     from astropy.io import fits
@@ -141,8 +170,10 @@ def test_segment_writes_the_removed_islands_and_no_artefact_check_keeps_them(tmp
     import radio_unet.segment.artefacts as artefacts
     from radio_unet.cli import main
     from radio_unet.conftest import celestial_header, random_image, write_fits
+    from radio_unet.models import read_card
 
-    h = celestial_header(nx=96, ny=96, scale_arcsec=2.0)
+    tiny_model = request.getfixturevalue(network)
+    h = celestial_header(nx=96, ny=96, scale_arcsec=scale)
     h["BMAJ"], h["BMIN"], h["BPA"], h["BUNIT"] = 6 / 3600, 6 / 3600, 0.0, "JY/BEAM"
     src = write_fits(tmp_path / "field.fits", random_image(96, 96), h)
     block = np.zeros((96, 96), bool)
@@ -159,11 +190,16 @@ def test_segment_writes_the_removed_islands_and_no_artefact_check_keeps_them(tmp
     out = tmp_path / "out"
     args = ["segment", str(src), "-o", str(out), "--model", str(tiny_model), "--no-png"]
     assert main(args) == 0
-    assert calls == [pytest.approx(3.0)]  # the beam in pixels
+    assert calls == [pytest.approx(6.0 / scale)]  # the beam in the image's pixels
     assert "1 island(s) removed as calibration artefacts" in capsys.readouterr().out
     prob = fits.getdata(out / "field.prob.fits")
     assert (prob[block] == 0).all()
+    if network == "tiny_classifier":
+        diffuse = read_card(tiny_model)[2].diffuse_channels()
+        assert not np.isin(fits.getdata(out / "field.class.fits")[block], diffuse).any()
     assert "polygon(" in (out / "field.artefacts.reg").read_text()
     assert main(args + ["--no-artefact-check"]) == 0  # a different signature: redone, not skipped
     assert len(calls) == 1 and not (out / "field.artefacts.reg").exists()
     assert (fits.getdata(out / "field.prob.fits")[block] > 0).any()
+    if network == "tiny_classifier":  # the block held diffuse classes that the check took away
+        assert np.isin(fits.getdata(out / "field.class.fits")[block], diffuse).any()
