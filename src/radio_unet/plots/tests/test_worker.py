@@ -57,8 +57,11 @@ def test_disabled_worker_draws_at_once_and_raises(tmp_path):
         assert pictures.wait() == []
 
 
+# The caller takes Ctrl-C as a terminal's foreground process does: a test suite started in the background of a
+# non-interactive shell (`make test &`) inherits SIGINT ignored, and the caller would never see the signal.
 _ORPHAN = """
-import os, sys, time
+import os, signal, sys, time
+signal.signal(signal.SIGINT, signal.default_int_handler)
 from radio_unet.plots.worker import PictureWorker
 pictures = PictureWorker()
 print(pictures.submit("x", os.getpid).result(), flush=True)
