@@ -80,11 +80,9 @@ def run(args: argparse.Namespace) -> int:
         state = "already done" if r["skipped"] else f"{100 * r['fraction_above']:.2f}% above threshold"
         print(f"{r['input']}: {r['prob']} ({state})")
         if r.get("artefacts"):
-            from ..segment.run import artefact_regions_path  # imported by the jobs already (in this process or a worker)
-
             brightest = max(a["source_peak"] for a in r["artefacts"])
             print(f"  {len(r['artefacts'])} island(s) removed as calibration artefacts: the negated image repeats them "
-                  f"around a source of up to {brightest:.0f} sigma (outlines: {artefact_regions_path(r['reg'])}; "
+                  f"around a source of up to {brightest:.0f} sigma (outlines: {r['artefacts_reg']}; "
                   "--no-artefact-check keeps them)")
         if str(r.get("artefact_check", "")).startswith("skipped"):
             print(f"  artefact check {r['artefact_check']}: cut the image into pieces to have it checked")

@@ -17,6 +17,7 @@ from ..io.atomic import remove_stale_temporaries
 from ..io.ds9 import mask_polygons, write_ds9_polygons
 from ..plots.worker import draw_now
 from ..stats import background_level
+from . import artefacts as artefact_rule
 from .backends import DEFAULT_TTA
 from .load import Segmenter, load_segmenter
 from .resample import back_to_grid, match_resolution
@@ -74,7 +75,8 @@ def class_names_from_header(header) -> list[str]:
 
 
 def _class_outputs(segmenter: Segmenter, work, image, factor: float, tiling: str, paths: dict, header, prob,
-                   *, threshold: float, artefact_check: bool, rows: int = 512) -> tuple[np.ndarray | None, list, str]:
+                   *, threshold: float, artefact_check: bool, noise: tuple[float, float] | None = None,
+                   rows: int = 512) -> tuple[np.ndarray | None, list, str]:
     """Classification network: write the class probabilities and the arg-max class map, fill ``prob`` (diffuse).
 
     The cube (``classprob``) is a memory map filled window by window; the class map and the diffuse probability
@@ -107,7 +109,8 @@ def _class_outputs(segmenter: Segmenter, work, image, factor: float, tiling: str
                 release_pages(cube, cls, prob)
             if not artefact_check:
                 return None, [], "off"
-            return _flag_artefacts(segmenter, work, image, factor, tiling, prob, threshold=threshold, class_map=cls)
+            return _flag_artefacts(segmenter, work, image, factor, tiling, prob, threshold=threshold, noise=noise,
+                                   class_map=cls)
 
 
 def _signature(segmenter: Segmenter, options: dict) -> str:
@@ -195,9 +198,10 @@ def segment_file(
         ``input``, output paths, ``skipped`` (already finished), resampling
         factor, the fraction of valid pixels above ``threshold``,
         ``background_sigma``, ``artefact_check`` (what the check did: 'off',
-        'not needed', 'done' or why it was skipped) and ``artefacts`` (a
+        'not needed', 'done' or why it was skipped), ``artefacts`` (a
         record per island removed:
-        :func:`~radio_unet.segment.artefacts.sign_symmetric_islands`).
+        :func:`~radio_unet.segment.artefacts.sign_symmetric_islands`) and,
+        when there are some, ``artefacts_reg`` (their outlines).
     """
     segmenter = cached_segmenter(str(model), backend, device, precision, bool(tta), bool(compile), calibration)
     paths = output_paths(path, out_dir, classes=segmenter.multiclass)
@@ -208,7 +212,7 @@ def segment_file(
         peak = active_peak(threshold, peak_threshold)
     optional = {**({"peak_threshold": peak} if peak else {}), **({"tta": True} if tta else {}),
                 **({"subtract_median": True} if subtract_median else {}),
-                **({"artefact_check": _artefact_rule()} if artefact_check else {})}
+                **({"artefact_check": artefact_rule.RULE} if artefact_check else {})}
     options = {"tiling": tiling, "threshold": threshold, "precision": precision,
                "read": {k: str(v) for k, v in (read_options or {}).items()}, **optional}
     signature = _signature(segmenter, options)
@@ -216,7 +220,7 @@ def segment_file(
         return {"input": str(path), "skipped": True, **{k: str(v) for k, v in paths.items()}}
     remove_stale_temporaries([*paths.values(), artefact_regions_path(paths["reg"])])  # left by a killed earlier run
     image = read_image(path, memmap=_can_memmap(path), **(read_options or {}))
-    work, factor, background_sigma = _network_input(image, segmenter.card, subtract_median=subtract_median)
+    work, factor, background_sigma, noise = _network_input(image, segmenter.card, subtract_median=subtract_median)
     provenance = {"model": str(model), "model_sha256": segmenter.card.sha256, "input": Path(path).name, "tiling": tiling,
                   "precision": precision, "threshold": threshold, **optional, "resample": factor,
                   "background_sigma": round(background_sigma, 3), "signature": signature}
@@ -225,14 +229,15 @@ def segment_file(
     with open_image_memmap(paths["prob"], image.shape, np.float32, header) as prob:
         if segmenter.multiclass:
             flagged, artefacts, check = _class_outputs(segmenter, work, image, factor, tiling, paths, header, prob,
-                                                       threshold=threshold, artefact_check=artefact_check)
+                                                       threshold=threshold, artefact_check=artefact_check, noise=noise)
         else:
             if factor == 1.0:
                 segmenter(work, tiling=tiling, out=prob)
             else:
                 prob[:] = back_to_grid(segmenter(work, tiling=tiling), work.wcs, image)
             flagged, artefacts, check = (_flag_artefacts(segmenter, work, image, factor, tiling, prob,
-                                                         threshold=threshold) if artefact_check else (None, [], "off"))
+                                                         threshold=threshold, noise=noise)
+                                         if artefact_check else (None, [], "off"))
         fraction, small, small_mask, step = _write_mask(prob, paths["mask"], header, threshold=threshold, peak=peak)
         release_pages(prob)
         write_ds9_polygons(paths["reg"], [p * step for p in mask_polygons(small_mask)], image.wcs,
@@ -243,6 +248,7 @@ def segment_file(
                           title=Path(path).name, peak=bool(peak), removed=flagged, draw=draw)
     return {"input": str(path), "skipped": False, "resample": factor, "fraction_above": fraction,
             "background_sigma": background_sigma, "artefact_check": check, "artefacts": artefacts,
+            **({"artefacts_reg": str(artefact_regions_path(paths["reg"]))} if artefacts else {}),
             **{k: str(v) for k, v in paths.items()}}
 
 
@@ -253,7 +259,8 @@ def artefact_regions_path(reg: str | Path) -> Path:
 
 
 def _flag_artefacts(segmenter: Segmenter, work, image, factor: float, tiling: str, prob: np.ndarray, *,
-                    threshold: float, class_map: np.ndarray | None = None) -> tuple[np.ndarray | None, list, str]:
+                    threshold: float, noise: tuple[float, float] | None = None,
+                    class_map: np.ndarray | None = None) -> tuple[np.ndarray | None, list, str]:
     """The sign-symmetry check of :mod:`radio_unet.segment.artefacts` on a finished probability map.
 
     Only when something is called diffuse and the image holds a source bright enough to make artefacts at that
@@ -261,6 +268,7 @@ def _flag_artefacts(segmenter: Segmenter, work, image, factor: float, tiling: st
     repeats around such a source, and their sub-threshold fringe (:func:`~radio_unet.segment.artefacts.with_fringe`),
     are set to probability 0 in ``prob`` (blank pixels stay blank), and their pixels of a diffuse class to
     'background' in ``class_map``. Images over :data:`~radio_unet.segment.artefacts.MAX_PIXELS` are not checked.
+    ``noise`` is the image's ``(level, rms)`` when already measured (:func:`_network_input`); else it is measured.
 
     Returns
     -------
@@ -270,41 +278,31 @@ def _flag_artefacts(segmenter: Segmenter, work, image, factor: float, tiling: st
         diffuse call or no source bright enough: decided from the image's peak and the thresholded map, without a
         second network pass), 'done', or why it was skipped.
     """
-    from .artefacts import MAX_PIXELS, SOURCE_RATIO, may_hold_artefacts
-
-    level, rms = background_level(image.data)
+    level, rms = noise if noise is not None else background_level(image.data)
     peak = (_peak_rows(image.data) - level) / rms if rms > 0 else float("nan")
-    if not peak >= SOURCE_RATIO:
+    if not peak >= artefact_rule.SOURCE_RATIO:
         return None, [], "not needed"
-    if prob.size > MAX_PIXELS:
-        return None, [], f"skipped: {prob.shape[1]}x{prob.shape[0]} px is over {MAX_PIXELS / 1e6:.0f} Mpx"
+    if prob.size > artefact_rule.MAX_PIXELS:
+        return None, [], f"skipped: {prob.shape[1]}x{prob.shape[0]} px is over {artefact_rule.MAX_PIXELS / 1e6:.0f} Mpx"
     above = np.zeros(prob.shape, bool)
     threshold_rows(prob, threshold, out=above)
-    if not may_hold_artefacts(peak, above):
+    if not artefact_rule.may_hold_artefacts(peak, above):
         return None, [], "not needed"
-    from .artefacts import sign_symmetric_islands, with_fringe
-
     negated = segmenter.diffuse(segmenter(replace(work, data=-np.asarray(work.data, dtype=np.float32)), tiling=tiling))
     if factor != 1.0:
         negated = back_to_grid(negated, work.wcs, image)
     snr = (np.asarray(image.data, dtype=np.float32) - np.float32(level)) / np.float32(rms)
     beam = _beam_pixels(image, segmenter.card)
-    flagged, records = sign_symmetric_islands(snr, above, np.nan_to_num(negated, nan=0.0) >= threshold,
-                                              beam_pixels=beam)
+    flagged, records = artefact_rule.sign_symmetric_islands(snr, above, np.nan_to_num(negated, nan=0.0) >= threshold,
+                                                            beam_pixels=beam)
     if records:
-        region = with_fringe(flagged, above, beam_pixels=beam) & np.isfinite(prob)
+        region = artefact_rule.with_fringe(flagged, above, beam_pixels=beam) & np.isfinite(prob)
         prob[region] = 0.0
         names = segmenter.classes
         if class_map is not None and "background" in names:
             region &= np.isin(np.asarray(class_map), segmenter.card.diffuse_channels())
             class_map[region] = names.index("background")
     return flagged, records, "done"
-
-
-def _artefact_rule() -> str:
-    from .artefacts import RULE
-
-    return RULE
 
 
 def _peak_rows(data: np.ndarray, *, rows: int = 1024) -> float:
@@ -340,16 +338,17 @@ def _write_artefact_regions(reg: Path, flagged: np.ndarray | None, wcs) -> None:
 
 
 def _network_input(image, card, *, subtract_median: bool):
-    """``(work, factor, background_sigma)``: ``image`` at the model's pixels per beam (``factor``: the pixel-size
-    factor, 1.0 when unchanged), the level its noise sits at in units of its rms, and, with ``subtract_median``,
-    that level subtracted (a copy in memory)."""
+    """``(work, factor, background_sigma, noise)``: ``image`` at the model's pixels per beam (``factor``: the
+    pixel-size factor, 1.0 when unchanged), the level its noise sits at in units of its rms, and, with
+    ``subtract_median``, that level subtracted (a copy in memory); ``noise`` is ``(level, rms)`` of ``image`` itself
+    when it was not resampled (then measured once here), else None."""
     model_beam = (card.beam_arcsec or {}).get("major")
     work, factor = match_resolution(image, model_pixel_scale=card.pixel_scale_arcsec, model_beam=model_beam)
     level, rms = background_level(work.data)
     background_sigma = level / rms if rms > 0 else float("nan")
     if subtract_median and np.isfinite(level):
         work = replace(work, data=np.asarray(work.data, np.float32) - np.float32(level))
-    return work, factor, background_sigma
+    return work, factor, background_sigma, ((level, rms) if factor == 1.0 else None)
 
 
 def _write_mask(prob: np.ndarray, path: Path, header, *, threshold: float, peak: float | None):
