@@ -108,7 +108,7 @@ def tiny_classifier(tmp_path_factory) -> Path:
     trained for 2"/px and a 6" beam."""
     import torch
 
-    from radio_unet.models import build_model, save_model
+    from radio_unet.models import build_model, save_model  # torch: only for this fixture
 
     torch.manual_seed(1)
     model = build_model({"base_filters": 4, "depth": 2, "dropout": 0.0, "n_classes": 8})

@@ -34,6 +34,7 @@ from ..io.atomic import atomic_path
 from .baselines import catalogue_counts, pd_fit
 from .dataset import load_dataset
 from .model import N_HIST, load_counts_model
+from .train import dataset_inputs
 
 __all__ = ["METHODS", "quantiles_from_samples", "method_metrics", "sbc_ranks", "format_table", "evaluate_dataset"]
 
@@ -304,8 +305,6 @@ def evaluate_dataset(data: str | PathLike, out: str | PathLike, *, model=None, l
     str
         The markdown table with the goal lines (also printed by the CLI).
     """
-    from .train import dataset_inputs
-
     say = progress or (lambda s: None)
     t0 = time.perf_counter()
     out = Path(out)

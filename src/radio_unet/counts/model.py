@@ -21,7 +21,10 @@ import numpy as np
 from ..errors import InputError, RadioUNetError
 from ..io.atomic import atomic_path
 from ..jsonsafe import json_safe
+from ..models.card import model_paths, sha256_file, software_versions, utc_now
+from ..models.registry import SHIPPED_DIR
 from .features import HIST_EDGES, context_vector, histogram_features, image_tiles, scale_pixels
+from .npe import build_flow, sample_flow
 
 __all__ = ["CountsCard", "CountsModel", "ResolutionError", "shipped_counts_models", "field_inputs", "save_counts_model",
            "load_counts_model", "resolve_counts_model", "DEFAULT_COUNTS_MODEL", "COUNTS_CARD_FORMAT"]
@@ -176,8 +179,6 @@ class CountsModel:
 
     def sample(self, tiles: np.ndarray, extra: np.ndarray, n: int = 1000, *, seed: int = 0) -> np.ndarray:
         """Posterior samples ``(B, n, K)`` of ``log10(S_mid**2.5 <dN/dS>)`` per field."""
-        from .npe import sample_flow
-
         return sample_flow(self.flow, self.summaries(tiles, extra), n, low=self.card.prior_low, high=self.card.prior_high,
                            seed=seed)
 
@@ -217,16 +218,12 @@ class ResolutionError(InputError):
 
 def shipped_counts_models() -> list[str]:
     """Names of the counts models shipped with the package, the default (:data:`DEFAULT_COUNTS_MODEL`) first."""
-    from ..models import SHIPPED_DIR
-
     names = sorted(p.stem for p in SHIPPED_DIR.glob("counts-*.safetensors"))
     return sorted(names, key=lambda n: n != DEFAULT_COUNTS_MODEL)
 
 
 def resolve_counts_model(name_or_path: str | PathLike | None) -> Path:
     """The weights path of a shipped counts model name or a user's model folder/file."""
-    from ..models import SHIPPED_DIR
-
     name_or_path = DEFAULT_COUNTS_MODEL if name_or_path is None else name_or_path
     path = Path(name_or_path)
     if path.exists():
@@ -246,9 +243,6 @@ def save_counts_model(path: str | PathLike, model: CountsModel) -> CountsCard:
     from dataclasses import replace
 
     from safetensors.torch import save_file
-
-    from ..models import model_paths, sha256_file, software_versions
-    from ..models.card import utc_now
 
     weights, card_path = model_paths(path)
     tensors = {}
@@ -278,9 +272,7 @@ def load_counts_model(name_or_path: str | PathLike | None = None) -> CountsModel
     from safetensors import SafetensorError
     from safetensors.torch import load_file
 
-    from ..models import model_paths, sha256_file
-    from .networks import TalkCNN, TileSetEmbedding
-    from .npe import build_flow
+    from .networks import TalkCNN, TileSetEmbedding  # torch: only to load a model
 
     weights, card_path = model_paths(resolve_counts_model(name_or_path))
     if not card_path.exists():

@@ -169,8 +169,8 @@ def beam_power_kernel(shape, *, major_px: float, minor_px: float, angle_deg: flo
 
 def field_noise(shape, nuisance: dict, rng: np.random.Generator) -> np.ndarray:
     """The noise image of a fast-route field (Jy/beam), rms ``nuisance["noise_jy_beam"]``."""
-    from ..observe.artefacts import correlated_noise
-    from ..observe.noise import shaped_noise
+    from ..observe.artefacts import correlated_noise  # observe: scipy.optimize, scipy.sparse (~0.4 s)
+    from ..observe.noise import shaped_noise  # observe: scipy.optimize, scipy.sparse (~0.4 s)
 
     pix = nuisance["pixel_scale_arcsec"]
     major_px, minor_px = nuisance["beam_major_arcsec"] / pix, nuisance["beam_minor_arcsec"] / pix
@@ -310,9 +310,9 @@ def simulate_observed(preset: CountsPreset, family: str, rng: np.random.Generato
     restoring beam of the prepared instrument. Returns what
     :func:`simulate_fast` returns.
     """
-    from ..observe import observe
-    from ..simulate.generate import instrument_for
-    from ..simulate.presets import get_preset
+    from ..observe import observe  # scipy.optimize, scipy.sparse (~0.4 s): only to observe
+    from ..simulate.generate import instrument_for  # pandas, astropy.wcs: only for the observe route
+    from ..simulate.presets import get_preset  # pandas, astropy.wcs: only for the observe route
 
     theta = draw_theta(preset, family, rng) if theta is None else np.asarray(theta, dtype=float)
     model, y = _truth(preset, family, theta)

@@ -22,8 +22,10 @@ import numpy as np
 
 from ..errors import RadioUNetError
 from .dataset import FieldSet, load_datasets, split_fields
-from .features import HIST_EDGES
+from .families import targets_to_dnds
+from .features import HIST_EDGES, scale_pixels
 from .model import N_CONTEXT, N_HIST, CountsCard, CountsModel, field_inputs, save_counts_model
+from .npe import train_flow
 
 __all__ = ["dataset_inputs", "train_counts", "interval_metrics"]
 
@@ -38,8 +40,6 @@ def dataset_inputs(ds: FieldSet, index=None) -> tuple[np.ndarray, np.ndarray, np
         vectors ``(n, N_HIST + N_CONTEXT)`` and the scaled whole fields
         ``(n, H, W)`` float16 (the talk CNN's input).
     """
-    from .features import scale_pixels
-
     index = np.arange(len(ds)) if index is None else np.asarray(index)
     m = ds.meta
     tiles, extra, fields = [], [], []
@@ -140,7 +140,7 @@ def _train_embedding(tiles, extra, ys, a_idx, c_idx, k, *, width, hidden, epochs
     """
     import torch
 
-    from .networks import TileSetEmbedding
+    from .networks import TileSetEmbedding  # torch: only when training
 
     torch.manual_seed(seed)  # the initial weights: the same seed gives the same model
     embed = TileSetEmbedding(N_HIST, N_CONTEXT, k, width=width, hidden=hidden)
@@ -189,8 +189,7 @@ def _train_talk(fields, extra, y, edges, a_idx, c_idx, k, *, epochs, batch_size,
     """
     import torch
 
-    from .families import targets_to_dnds
-    from .networks import TalkCNN
+    from .networks import TalkCNN  # torch: only when training
 
     dnds = targets_to_dnds(y, edges)
     talk_scale = dnds[a_idx].mean(0)
@@ -271,8 +270,6 @@ def train_counts(data: str | PathLike | list, out: str | PathLike, *, epochs: in
     CountsCard
     """
     import torch
-
-    from .npe import train_flow
 
     t_start = time.perf_counter()
     say = progress or (lambda s: None)

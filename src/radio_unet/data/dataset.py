@@ -30,6 +30,7 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 
 from ..config import ConfigBase
 from ..errors import RadioUNetError
+from ..progress import tqdm
 from .augment import N_DIHEDRAL, augment_pair
 from .normalize import DEFAULT_VMAX, DEFAULT_VMIN, Normalization
 from .sources import PairReader, discover_all_pairs
@@ -201,8 +202,6 @@ def precut_tiles(dataset: TileDataset, stem: str | os.PathLike, *, progress: boo
         order = np.lexsort((dataset.index.x, dataset.index.y, dataset.index.image))
         iterator = order
         if progress:
-            from ..progress import tqdm
-
             iterator = tqdm(order, desc=f"cutting tiles -> {stem.name}", unit="tile")
         for i in iterator:
             images[i], masks[i] = dataset.arrays(int(i))

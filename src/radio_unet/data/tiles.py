@@ -18,6 +18,7 @@ from typing import Iterable, Sequence
 import numpy as np
 
 from ..errors import InputError, RadioUNetError
+from ..progress import tqdm
 from .sources import ImageMeta, ImagePair, PairReader
 
 __all__ = ["tile_origins", "TileIndex", "build_tile_index", "balance_tiles", "split_by_image"]
@@ -158,8 +159,6 @@ def build_tile_index(
     cols: dict[str, list] = {"image": [], "y": [], "x": [], "n_mask": [], "valid_fraction": []}
     iterator = order
     if progress:
-        from ..progress import tqdm
-
         iterator = tqdm(order, desc="indexing tiles", unit="image")
     for i in iterator:
         image, target, meta = reader.open(i)

@@ -26,6 +26,7 @@ import numpy as np
 
 from ..errors import RadioUNetError
 from .card import DIFFUSE_NAMES, ModelCard
+from .registry import resolve_model
 
 __all__ = ["EXTENDED_NAMES", "chosen_classes", "prior_offsets", "calibrate_model"]
 
@@ -121,8 +122,7 @@ def calibrate_model(
         empty ``metrics`` (those of the source were measured without the
         correction) and a note in front of the source's notes.
     """
-    from .registry import resolve_model
-    from .serialize import load_model, save_derived_model
+    from .serialize import load_model, save_derived_model  # torch: only when calibrating
 
     path = resolve_model(source)
     model, card = load_model(path)

@@ -16,6 +16,7 @@ from os import PathLike
 
 from ..errors import RadioUNetError
 from .card import ModelCard
+from .registry import resolve_model
 
 __all__ = ["check_mergeable", "merge_models"]
 
@@ -72,8 +73,7 @@ def merge_models(
         and metrics of each model, the command), empty ``metrics`` (measure
         the merged model) and a note in front of the notes.
     """
-    from .registry import resolve_model
-    from .serialize import load_model, save_derived_model
+    from .serialize import load_model, save_derived_model  # torch: only when merging
 
     weight = float(weight)
     if not 0.0 <= weight <= 1.0:

@@ -59,6 +59,7 @@ import numpy as np
 import scipy.fft
 
 from ..config import ConfigBase
+from ..sky.fields import lognormal_field
 from .gains import GainErrors
 
 __all__ = ["Artefacts", "ArtefactRanges", "DD_GAIN_ERRORS", "correlated_noise", "dd_artefacts", "facet_map",
@@ -272,8 +273,6 @@ def correlated_noise(
     numpy.ndarray
         float32 image of ``kernel.shape``.
     """
-    from ..sky.fields import lognormal_field
-
     shape = kernel.shape
     amplitude = kernel * (1.0 + (_radial_frequency(shape) * scale_pixels) ** 2) ** (-slope / 4.0)
     z = rng.standard_normal((2,) + shape, dtype=np.float32)

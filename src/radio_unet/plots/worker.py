@@ -66,7 +66,7 @@ def _start_worker(parent: int) -> None:
     import numpy as np
     from matplotlib.figure import Figure
 
-    from . import segmentation  # noqa: F401
+    from . import segmentation  # noqa: F401 - matplotlib: in the worker process only
 
     fig = Figure(figsize=(1, 1), dpi=10)
     ax = fig.subplots()

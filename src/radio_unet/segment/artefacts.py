@@ -182,7 +182,7 @@ def _bright_sources(snr: np.ndarray, level: float) -> list[tuple[int, int, float
     """``(y, x, peak)`` of the brightest pixel of each 8-connected region above ``level``."""
     from scipy import ndimage
 
-    from ..islands import label_islands
+    from ..islands import label_islands  # scipy.ndimage: kept off the lean segment path
 
     labels, n = label_islands(snr >= level)
     if n == 0:

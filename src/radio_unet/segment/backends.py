@@ -158,7 +158,7 @@ def cached_onnx(model, card: ModelCard, *, precision: str = "32", calibration: C
 def _network(model):
     """The network itself: ``model``, or the model saved at that path."""
     if isinstance(model, (str, PathLike)):
-        from ..models.serialize import load_model
+        from ..models.serialize import load_model  # PyTorch: only when the network itself is needed
 
         return load_model(model)[0]
     return model
@@ -195,7 +195,7 @@ class TorchPredictor:
                  compile: bool = False):
         import torch
 
-        from ..models.fold import fold_batch_norm
+        from ..models.fold import fold_batch_norm  # PyTorch: only for the torch backend
 
         check_choice(precision, PRECISIONS["torch"], "precision of the torch backend")
         if str(device).startswith("cuda") and not torch.cuda.is_available():

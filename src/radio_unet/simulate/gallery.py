@@ -16,7 +16,7 @@ def plot_example(axes, sky: np.ndarray, observed: np.ndarray, mask: np.ndarray, 
     """Draw one simulated field on four axes."""
     from matplotlib.colors import ListedColormap
 
-    from ..plots import show_linear, show_log
+    from ..plots import show_linear, show_log  # matplotlib: only when drawing the gallery
 
     show_log(axes[0], sky, title=f"{title} sky model", label="Jy/pixel")
     show_linear(axes[1], observed, title="observed", label="Jy/beam")
@@ -33,7 +33,7 @@ def save_gallery(folder: str | Path, rows: pd.DataFrame, path: str | Path) -> Pa
     """Save a PNG with one row of panels per manifest row (files relative to ``folder``)."""
     import matplotlib.pyplot as plt
 
-    from ..plots import save_figure
+    from ..plots import save_figure  # matplotlib: only when drawing the gallery
 
     folder = Path(folder)
     if len(rows) == 0:

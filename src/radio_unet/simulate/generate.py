@@ -11,7 +11,11 @@ import numpy as np
 from ..io import Beam, write_image
 from ..io.atomic import atomic_path
 from ..io.wcs import make_celestial_wcs
+from ..sky import SkyConfig, make_sky
+from ..stats import robust_rms
+from .background import background_files, draw_cutout, load_background
 from .presets import Preset
+from .truth import observed_diffuse, observed_truth
 
 __all__ = ["image_id", "image_rng", "draw_conditions", "instrument_for", "simulate_one", "is_done", "FILE_KINDS"]
 
@@ -42,7 +46,7 @@ def is_done(out_dir: Path, index: int) -> bool:
 
 def draw_conditions(preset: Preset, rng: np.random.Generator) -> dict:
     """Draw the observing conditions of one image within the preset's ranges."""
-    from ..observe import ArtefactRanges
+    from ..observe import ArtefactRanges  # scipy.optimize, scipy.sparse (~0.4 s): only to observe
 
     lo, hi = preset.noise_rms_jy_beam
     ranges = ArtefactRanges.from_dict(preset.artefacts)
@@ -59,7 +63,7 @@ def draw_conditions(preset: Preset, rng: np.random.Generator) -> dict:
 @lru_cache(maxsize=8)
 def instrument_for(preset: Preset, beam_arcsec: float, cache_dir: str | None):
     """The prepared (cached) instrument of a preset and beam: uvw, weights, PSF, fitted beam."""
-    from ..observe import ObservationSetup, prepare
+    from ..observe import ObservationSetup, prepare  # scipy.optimize, scipy.sparse (~0.4 s): only to observe
 
     setup = ObservationSetup(
         npix=preset.npix,
@@ -80,9 +84,7 @@ def _on_background(preset: Preset, sky: np.ndarray, conditions: dict, rng: np.ra
 
     Returns the image (Jy/beam), the beam, the measured noise of the cut-out and the conditions with the
     background's file and beam (no artefacts or gain errors: the real image holds its own)."""
-    from ..observe import restore
-    from ..stats import robust_rms
-    from .background import background_files, draw_cutout, load_background
+    from ..observe import restore  # scipy.optimize, scipy.sparse (~0.4 s): only to observe
 
     files = background_files(preset.background)
     background = load_background(files[int(rng.integers(len(files)))], float(preset.pixel_scale_arcsec))
@@ -106,8 +108,7 @@ def simulate_one(
         relative to ``out_dir``, observing conditions, measured beam and noise,
         mask fraction and every placed sky component.
     """
-    from ..observe import Artefacts, GainErrors, observe
-    from ..sky import SkyConfig, make_sky
+    from ..observe import Artefacts, GainErrors, observe  # scipy.optimize, scipy.sparse (~0.4 s): only to observe
 
     out_dir = Path(out_dir)
     cache_dir = cache_dir or str(out_dir / ".cache")
@@ -131,8 +132,6 @@ def simulate_one(
         observed, beam, noise_measured = obs.image, obs.beam, float(obs.noise_rms_measured)
     labels, mask = sky.labels, sky.mask
     if preset.mask_sigma:
-        from .truth import observed_diffuse, observed_truth
-
         # the diffuse classes as this image shows them (resolved-out scales, dirty-beam units where not CLEANed);
         # on a real background the image is a perfect CLEAN of every scale: the restoring-beam convolution
         diffuse = None if preset.background else observed_diffuse(

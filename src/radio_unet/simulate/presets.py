@@ -109,7 +109,7 @@ class Preset(ConfigBase):
 
     def clean_config(self):
         """The :class:`~radio_unet.observe.CleanConfig` of the preset's images."""
-        from ..observe import CleanConfig
+        from ..observe import CleanConfig  # scipy.optimize, scipy.sparse (~0.4 s): only to observe
 
         return CleanConfig(**self.clean)
 
@@ -124,7 +124,7 @@ class Preset(ConfigBase):
         self.check_number("mask_sigma", positive=True, optional=True)
         self.check_number("source_sigma", positive=True, optional=True)
         self.check_pair("noise_rms_jy_beam", positive=True)
-        from ..observe import CleanConfig
+        from ..observe import CleanConfig  # scipy.optimize, scipy.sparse (~0.4 s): only to observe
 
         # every CleanConfig field but the noise, which each image's own CLEAN measures
         if "sigma" in self.clean:

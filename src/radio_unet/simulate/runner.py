@@ -10,6 +10,7 @@ import pandas as pd
 from ..errors import RadioUNetError, check_choice
 from ..io.atomic import atomic_path
 from ..parallel import run_parallel
+from .gallery import save_gallery
 from .generate import image_id, is_done, simulate_one
 from .presets import Preset
 
@@ -97,8 +98,6 @@ def simulate_dataset(
     )
     table = write_manifest(out, n)
     if gallery:
-        from .gallery import save_gallery
-
         save_gallery(out, table.head(gallery), out / "gallery.png")
     if failures:
         for index, message in failures:

@@ -99,7 +99,7 @@ def observed_diffuse(class_maps: dict, instrument, *, clean_sigma: float, clean=
     """
     from dataclasses import replace
 
-    from ..observe import CleanConfig, observe
+    from ..observe import CleanConfig, observe  # scipy.optimize, scipy.sparse (~0.4 s): only to observe
 
     config = replace(clean or CleanConfig(), sigma=float(clean_sigma))
     rng = np.random.default_rng(0)  # unused: no noise, no gains, no artefacts
@@ -151,7 +151,7 @@ def observed_truth(
     >>> int(mask.sum()) > 0, int(labels[32, 32]), int(labels[0, 0])
     (True, 1, 0)
     """
-    from ..observe import restore
+    from ..observe import restore  # scipy.optimize, scipy.sparse (~0.4 s): only to observe
 
     source_sigma = nsigma if source_sigma is None else source_sigma
     if not (noise_rms > 0 and nsigma > 0 and source_sigma > 0):

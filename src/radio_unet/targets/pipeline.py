@@ -35,7 +35,7 @@ from ..io.atomic import atomic_path
 from ..jsonsafe import json_safe
 from ..parallel import run_parallel
 from .cutouts import CutoutJob, cut_out, find_images, open_image, read_footprints, target_items, write_rejected
-from .ratio import measure_target, radius_pixels
+from .ratio import aperture_class_fractions, measure_target, radius_pixels
 from .sweep import PAPER_THRESHOLD, detect, summarize_detection
 
 __all__ = ["TargetJob", "find_probability_map", "run_targets", "results_table", "GALLERY_PAGE"]
@@ -75,7 +75,7 @@ def _on_grid(prob_image, *, ra: float, dec: float, shape, wcs) -> np.ndarray:
     data, cut_wcs = cut_out(prob_image.data, prob_image.wcs, ra=ra, dec=dec, size=max(shape))
     if _same_grid(data.shape, cut_wcs, shape, wcs):
         return data
-    from ..segment.resample import regrid
+    from ..segment.resample import regrid  # the segment package, astropy.wcs: not for cutout
 
     return regrid(prob_image.data, prob_image.wcs, wcs, shape)
 
@@ -160,7 +160,7 @@ class TargetJob:
 
     def _probability_map(self, item: dict, cutout: dict) -> Path:
         if self.probabilities is not None:
-            from ..segment.run import output_stem
+            from ..segment.run import output_stem  # the segment package, astropy.wcs: not for cutout
 
             stems = [item["stem"]] + ([output_stem(cutout["image"])] if cutout.get("image") else [])
             path = find_probability_map(self.probabilities, stems)
@@ -168,7 +168,7 @@ class TargetJob:
                 names = " or ".join(f"{s}.prob.fits" for s in stems)
                 raise InputError(self.probabilities, f"no probability map for {item['name']} ({names})")
             return path
-        from ..segment.run import segment_file
+        from ..segment.run import segment_file  # the segment package, astropy.wcs: not for cutout
 
         result = segment_file(cutout["file"], Path(self.out_dir) / "segment", model=self.model,
                               threshold=self.prob_threshold, png=False, overwrite=self.overwrite,
@@ -176,8 +176,8 @@ class TargetJob:
         return Path(result["prob"])
 
     def __call__(self, item: dict) -> dict:
-        from ..io import read_image
-        from .figures import png_signature, save_target_figure, thumbnail
+        from ..io import read_image  # astropy.wcs, astropy.coordinates (~0.25 s)
+        from .figures import png_signature, save_target_figure, thumbnail  # matplotlib
 
         cutter = CutoutJob(Path(self.out_dir) / "cutouts", size=self.size, read_options=self.read_options,
                            overwrite=self.overwrite)
@@ -198,7 +198,7 @@ class TargetJob:
 
         cx, cy = (float(v) for v in image.wcs.world_to_pixel(SkyCoord(item["ra"], item["dec"], unit="deg")))
         radius_cut = m["radius_pix"] * m["pixel_scale_arcsec"] / image.pixel_scale_arcsec
-        from ..plots import image_limits
+        from ..plots import image_limits  # matplotlib
 
         limits = image_limits(image.data)  # once: the figure and the thumbnail share it
         figure = None
@@ -230,8 +230,7 @@ def _aperture_classes(prob_path: Path, m: dict) -> dict[str, float]:
     ``<stem>.class.fits``); empty when there is none."""
     from astropy.io import fits
 
-    from ..segment.run import class_names_from_header
-    from .ratio import aperture_class_fractions
+    from ..segment.run import class_names_from_header  # the segment package, astropy.wcs: not for cutout
 
     class_path = Path(str(prob_path).replace(".prob.fits", ".class.fits"))
     if class_path == Path(prob_path) or not class_path.exists():
@@ -416,7 +415,7 @@ def _save_gallery_pages(out: Path, entries: list[dict], *, radius_r500: float, t
     list of Path
         The pages written.
     """
-    from .figures import save_gallery
+    from .figures import save_gallery  # matplotlib
 
     pages = [entries[i : i + GALLERY_PAGE] for i in range(0, len(entries), GALLERY_PAGE)]
     written = []
@@ -454,7 +453,7 @@ def _write_sweep_outputs(out: Path, table: Table, truth, sweep: Table, summary: 
     dict
         The paths written, under ``sweep``, ``histogram`` and ``sweep_figure``.
     """
-    from .figures import save_ratio_histograms, save_sweep_figure
+    from .figures import save_ratio_histograms, save_sweep_figure  # matplotlib
 
     paths = {"sweep": _write_table(sweep, out / "sweep.ecsv")}
     best = summary["best"]["threshold"]

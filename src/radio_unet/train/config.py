@@ -32,6 +32,8 @@ from ..data.normalize import Normalization
 from ..errors import InputError, RadioUNetError
 from ..io.atomic import atomic_path
 from ..models.unet import UNetConfig
+from ..sky.components import Component
+from .finetune import parent_card, weighted_layer_count
 
 __all__ = ["TrainConfig", "add_train_arguments", "config_from_args", "PRECISIONS", "FINETUNE_DEFAULTS"]
 
@@ -239,8 +241,6 @@ class TrainConfig(ConfigBase):
 
     def check_classes(self) -> None:
         """The output classes must fit the target: 2 for masks, one per :class:`~radio_unet.sky.Component` for labels."""
-        from ..sky.components import Component
-
         n, wanted = self.model_config().n_classes, (len(Component) if self.data.target == "labels" else 2)
         if n != wanted:
             raise RadioUNetError(f"target {self.data.target!r} needs n_classes {wanted} (model {n}); "
@@ -252,8 +252,6 @@ class TrainConfig(ConfigBase):
 
     def _take_parent_settings(self) -> None:
         """Fine-tuning: architecture and (unless given) normalisation of ``init_model``; check ``trainable_layers``."""
-        from .finetune import parent_card, weighted_layer_count
-
         self.init_model = str(self.init_model)
         _, card = parent_card(self.init_model)
         arch = card.architecture

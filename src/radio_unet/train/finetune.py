@@ -44,7 +44,9 @@ from pathlib import Path
 from torch import nn
 
 from ..errors import RadioUNetError
-from ..models.card import ModelCard
+from ..models.card import ModelCard, read_card
+from ..models.registry import resolve_model
+from ..models.serialize import load_model
 from ..models.unet import RadioUNet, UNetConfig
 from ..models.widen import widen
 
@@ -128,9 +130,6 @@ def parent_card(init_model: str | PathLike) -> tuple[Path, ModelCard]:
 
     Only the card is read (see :func:`radio_unet.models.read_card`).
     """
-    from ..models.serialize import read_card
-    from ..models.registry import resolve_model
-
     weights, _, card = read_card(resolve_model(init_model))
     return weights, card
 
@@ -158,9 +157,6 @@ def start_from_parent(model: RadioUNet, init_model: str | PathLike, trainable_la
         parent's path, sha256, architecture name and creation date, the number
         of trainable layers, their names and the trainable parameters.
     """
-    from ..models.serialize import load_model
-    from ..models.registry import resolve_model
-
     path = resolve_model(init_model)
     parent, card = load_model(path)
     wider = model.config.base_filters > parent.config.base_filters

@@ -34,6 +34,7 @@ from typing import Any, Sequence
 import numpy as np
 import torch
 
+from ..data.dataset import RadioDataModule
 from ..errors import InputError, RadioUNetError
 from ..models.card import ModelCard, default_classes
 from ..models.serialize import save_model
@@ -514,8 +515,6 @@ def train(config: TrainConfig) -> TrainResult:
         For problems the user can fix (data, options, an occupied output folder).
     """
     import lightning.pytorch as pl
-
-    from ..data.dataset import RadioDataModule
 
     t0 = time.perf_counter()
     if not config.data.root:

@@ -222,17 +222,17 @@ def test_sources_are_labelled_only_where_visible():
 def test_truth_sigma_is_the_measured_noise(tmp_path, monkeypatch):
     """The labels' sigma is the noise measured in the image (as the real-sky benchmark and an astronomer measure
     it), recorded as noise_measured_jy_beam, not the thermal noise asked of the observation."""
-    import radio_unet.simulate.truth as truth
+    import radio_unet.simulate.generate as generate
     from radio_unet.simulate import simulate_one
 
     seen = []
-    real = truth.observed_truth
+    real = generate.observed_truth
 
     def spy(*args, **kwargs):
         seen.append(kwargs["noise_rms"])
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(truth, "observed_truth", spy)
+    monkeypatch.setattr(generate, "observed_truth", spy)  # the name simulate_one calls
     record = simulate_one(SMALL, 0, seed=11, route="image", out_dir=tmp_path)
     assert seen == [pytest.approx(record["noise_measured_jy_beam"])]
     assert record["noise_measured_jy_beam"] != pytest.approx(record["noise_rms_jy_beam"], rel=1e-3)
