@@ -36,6 +36,10 @@ REPORT = ROOT / "benchmarks" / "results" / "halos.md"
 CORE = {
     "simple-cnn_classical": ("--model simple-cnn --augment classical --repeats 10", "simple CNN, classical augmentation"),
     "simple-cnn_none": ("--model simple-cnn --augment none --repeats 10", "simple CNN, no augmentation"),
+    "simple-cnn_dihedral": ("--model simple-cnn --augment dihedral --repeats 10",
+                            "simple CNN, quarter turns and flips only (lossless, no pixel scaling)"),
+    "simple-cnn_geometric": ("--model simple-cnn --augment geometric --repeats 10",
+                             "simple CNN, 45-degree rotations and flips (no pixel scaling)"),
     "simple-cnn_classical_permuted": ("--model simple-cnn --augment classical --permute-labels --repeats 10",
                                       "simple CNN, labels permuted (control)"),
     "simple-cnn_classical_leaky": ("--model simple-cnn --augment classical --protocol leaky --repeats 10",
@@ -62,6 +66,9 @@ SIM = {
 #: (row B, row A, what B - A measures)
 PAIRS = [
     ("simple-cnn_classical", "simple-cnn_none", "classical augmentation (vs none)"),
+    ("simple-cnn_dihedral", "simple-cnn_none", "quarter turns and flips (dihedral vs none)"),
+    ("simple-cnn_geometric", "simple-cnn_dihedral", "45-degree rotations (geometric vs dihedral)"),
+    ("simple-cnn_classical", "simple-cnn_geometric", "pixel scaling in [0.9, 1.3] (classical vs geometric)"),
     ("simple-cnn_cwgan", "simple-cnn_classical", "cWGAN-GP images (vs classical only; repeat 1 only)"),
     ("simple-cnn_diffusion", "simple-cnn_classical", "diffusion images (vs classical only; repeat 1 only)"),
     ("sim-pretrained_classical", "simple-cnn_classical", "simulation pre-training (vs no pre-training; repeat 1 only)"),
@@ -141,7 +148,8 @@ def fmt(s, m):
     return f"{v['value']:.2f} [{v['low']:.2f}, {v['high']:.2f}]"
 
 
-def report() -> str:
+def report(figure_dir: Path = REPORT.parent) -> str:
+    """The report's text; its figures are copied into ``figure_dir``."""
     import numpy as np
 
     from radio_unet.halos.io import read_summary
@@ -221,7 +229,7 @@ def report() -> str:
     shown = []
     for row, src, dst, what in figures:
         if (OUT / row / src).exists():
-            shutil.copyfile(OUT / row / src, REPORT.parent / dst)
+            shutil.copyfile(OUT / row / src, figure_dir / dst)
             shown.append(f"![{what}]({dst})")
     if shown:
         lines += ["", "## Figures", "", *shown]
@@ -258,6 +266,7 @@ def main(argv=None) -> int:
     p.add_argument("--extra", default="", help="options added to every command (e.g. '--steps 100')")
     p.add_argument("--parallel", type=int, default=1, help="rows run at the same time (default 1)")
     p.add_argument("--only", help="comma-separated row names to run (default: all of --rows)")
+    p.add_argument("--report", type=Path, default=REPORT, help=f"where the report goes (default {REPORT.relative_to(ROOT)})")
     args = p.parse_args(argv)
     if not DATA.exists():
         print(f"no data at {DATA}: skipped", file=sys.stderr)
@@ -267,9 +276,9 @@ def main(argv=None) -> int:
         if args.only:
             rows = {k: v for k, v in rows.items() if k in args.only.split(",")}
         run_rows(rows, args.extra, args.sim, max(1, args.parallel))
-    REPORT.parent.mkdir(parents=True, exist_ok=True)
-    REPORT.write_text(report(), encoding="utf-8")
-    print(f"wrote {REPORT}")
+    args.report.parent.mkdir(parents=True, exist_ok=True)
+    args.report.write_text(report(args.report.parent), encoding="utf-8")
+    print(f"wrote {args.report}")
     return 0
 
 

@@ -21,7 +21,7 @@ from ..errors import RadioUNetError
 __all__ = ["add_arguments", "run"]
 
 _MODELS = ("simple-cnn", "attention-cnn", "fc", "sim-pretrained")
-_AUGMENTS = ("none", "classical", "cwgan", "diffusion")
+_AUGMENTS = ("none", "dihedral", "geometric", "classical", "cwgan", "diffusion")
 
 
 def _add_data_options(p: argparse.ArgumentParser) -> None:
@@ -36,7 +36,8 @@ def _add_data_options(p: argparse.ArgumentParser) -> None:
 def _add_training_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", choices=_MODELS, default="simple-cnn", help="classifier (default simple-cnn)")
     p.add_argument("--augment", choices=_AUGMENTS, default="classical",
-                   help="none; classical (45-degree rotations, flips, pixel scaling in [0.9, 1.3]); cwgan or "
+                   help="none; dihedral (90-degree rotations and flips: lossless); geometric (45-degree rotations "
+                        "and flips); classical (45-degree rotations, flips, pixel scaling in [0.9, 1.3]); cwgan or "
                         "diffusion (classical plus images of a generator trained on the training fold)")
     p.add_argument("--steps", type=int, default=150, help="optimiser steps per training run (default 150)")
     p.add_argument("--batch-size", type=int, default=32)

@@ -1,5 +1,8 @@
 """Classical augmentation as in the talk: rotations by multiples of 45 degrees, two flips, pixel scaling.
 
+Two reduced forms separate its parts (``--augment dihedral``: the eight lossless rotations by multiples of 90
+degrees and flips, no pixel scaling; ``--augment geometric``: every rotation and flip, no pixel scaling).
+
 Applied to the padded grids of the training objects only (never to test objects): rotating the padded grid and
 cropping its centre leaves no blank corners, so augmented and original images look alike.
 """
@@ -11,12 +14,17 @@ from scipy import ndimage
 
 from .data import center_crop
 
-__all__ = ["geometric_variants", "augment_batch", "SCALE_RANGE", "N_VARIANTS"]
+__all__ = ["geometric_variants", "augment_batch", "augmentation_plan", "SCALE_RANGE", "N_VARIANTS", "DIHEDRAL"]
 
 #: Range of the random pixel-scaling factor.
 SCALE_RANGE = (0.9, 1.3)
 #: 8 rotations (multiples of 45 degrees) x (no flip, horizontal flip, vertical flip).
 N_VARIANTS = 24
+#: The lossless variants among :func:`geometric_variants`: rotations by multiples of 90 degrees, unflipped and
+#: flipped left-right (the eight symmetries of the square; no interpolation).
+DIHEDRAL = (0, 2, 4, 6, 8, 10, 12, 14)
+#: ``--augment`` name -> (indices of the geometric variants drawn from, None for all; pixel-scale range).
+_PLANS = {"dihedral": (DIHEDRAL, (1.0, 1.0)), "geometric": (None, (1.0, 1.0)), "classical": (None, SCALE_RANGE)}
 
 
 def geometric_variants(images: np.ndarray, size: int) -> np.ndarray:
@@ -79,3 +87,27 @@ def augment_batch(variants: np.ndarray, index: np.ndarray, rng: np.random.Genera
     v = rng.integers(0, variants.shape[1], len(index))
     scale = rng.uniform(scale_range[0], scale_range[1], len(index)).astype(np.float32)
     return variants[index, v] * scale[:, None, None, None]
+
+
+def augmentation_plan(augment: str) -> tuple[tuple[int, ...] | None, tuple[float, float]]:
+    """Which geometric variants, and which pixel-scale range, the real training images of ``augment`` draw from.
+
+    Parameters
+    ----------
+    augment : str
+        ``dihedral``, ``geometric`` or ``classical``; ``cwgan`` and ``diffusion`` augment the real images as
+        ``classical`` does.
+
+    Returns
+    -------
+    (tuple of int or None, (float, float))
+        Indices into the 24 variants of :func:`geometric_variants` (None: all of them) and the scale range.
+
+    Examples
+    --------
+    >>> augmentation_plan("dihedral")
+    ((0, 2, 4, 6, 8, 10, 12, 14), (1.0, 1.0))
+    >>> augmentation_plan("diffusion") == augmentation_plan("classical")
+    True
+    """
+    return _PLANS.get(augment, _PLANS["classical"])

@@ -15,14 +15,15 @@ from torch import nn
 
 from ..config import ConfigBase
 from ..errors import RadioUNetError
-from .augment import augment_batch, geometric_variants
+from .augment import SCALE_RANGE, augment_batch, augmentation_plan, geometric_variants
 from .data import center_crop
 from .models import build_classifier
 
 __all__ = ["TrainConfig", "fit_classifier", "predict_proba", "dihedral_variants", "AUGMENTS"]
 
-#: Augmentations of ``--augment``: none, the talk's classical one, and classical plus generated images.
-AUGMENTS = ("none", "classical", "cwgan", "diffusion")
+#: Augmentations of ``--augment``: none, two reduced forms of the talk's classical one (lossless quarter turns and
+#: flips; every rotation and flip without pixel scaling), the classical one, and classical plus generated images.
+AUGMENTS = ("none", "dihedral", "geometric", "classical", "cwgan", "diffusion")
 
 
 @dataclass
@@ -84,9 +85,9 @@ def fit_classifier(model_name: str, padded: np.ndarray | None, labels: np.ndarra
     size : int
         Network input side (the centre of the grids).
     augment : str
-        ``"none"`` (the centres as they are), or anything else: rotations by multiples of 45 degrees, flips and pixel
-        scaling of the real images (``cwgan``/``diffusion`` add ``extra_images`` with 90-degree rotations, flips and
-        scaling).
+        ``"none"`` (the centres as they are), ``"dihedral"`` (rotations by multiples of 90 degrees and flips),
+        ``"geometric"`` (rotations by multiples of 45 degrees and flips), or anything else: those and pixel scaling
+        (``cwgan``/``diffusion`` add ``extra_images`` with 90-degree rotations, flips and scaling).
     config : TrainConfig, optional
     seed : int
         Seeds the weights and the batches.
@@ -121,10 +122,13 @@ def fit_classifier(model_name: str, padded: np.ndarray | None, labels: np.ndarra
                                and own[k].shape == v.shape}, strict=False)
     if variants is None:
         variants = geometric_variants(padded, size) if augment != "none" else center_crop(np.asarray(padded, np.float32), size)[:, None]
-    pools = [variants[:, :1] if augment == "none" else variants]
+    chosen, scale_range = augmentation_plan(augment)
+    pools = [variants[:, :1] if augment == "none" else variants if chosen is None else variants[:, list(chosen)]]
+    scales = [scale_range]
     pool_labels = [labels]
     if extra_images is not None and len(extra_images):
         pools.append(dihedral_variants(extra_images))
+        scales.append(SCALE_RANGE)
         pool_labels.append(np.asarray(extra_labels, int))
     all_labels = np.concatenate(pool_labels)
     owner = np.concatenate([np.full(len(l), i) for i, l in enumerate(pool_labels)])
@@ -147,7 +151,7 @@ def fit_classifier(model_name: str, padded: np.ndarray | None, labels: np.ndarra
             if augment == "none":
                 parts.append((sel, pool[local[sel], 0]))
             else:
-                parts.append((sel, augment_batch(pool, local[sel], rng)))
+                parts.append((sel, augment_batch(pool, local[sel], rng, scale_range=scales[i])))
         order = np.concatenate([p[0] for p in parts])
         x = torch.from_numpy(np.ascontiguousarray(np.concatenate([p[1] for p in parts]), dtype=np.float32))
         y = torch.from_numpy(all_labels[order].astype(np.float32))

@@ -10,14 +10,14 @@ import torch
 from astropy.io import fits
 
 from radio_unet.errors import InputError, RadioUNetError
-from radio_unet.halos.augment import augment_batch, geometric_variants
+from radio_unet.halos.augment import DIHEDRAL, augment_batch, geometric_variants
 from radio_unet.halos.data import (BANDS, HaloSet, center_crop, clip_sigma, is_cluster, load_gleam, log_minmax,
                                    overlap_groups, parse_name, scan_gleam)
 from radio_unet.halos.io import load_halo_model, read_summary, save_halo_model, write_table
 from radio_unet.halos.metrics import auroc, bootstrap_scores, paired_difference, scores
 from radio_unet.halos.models import MODELS, build_classifier, n_parameters
 from radio_unet.halos.protocol import CVSettings, grouped_splits, run_cv, select_negatives
-from radio_unet.halos.train import TrainConfig, fit_classifier, predict_proba
+from radio_unet.halos.train import AUGMENTS, TrainConfig, dihedral_variants, fit_classifier, predict_proba
 
 @pytest.fixture(autouse=True)
 def _one_thread():
@@ -131,6 +131,38 @@ def test_augmentation_variants_rotate_flip_and_scale():
     assert not np.allclose(v[0, 1], v[0, 0])  # 45 degrees
     batch = augment_batch(np.ones((3, 24, 1, 4, 4), np.float32), np.array([0, 1, 2, 2]), np.random.default_rng(0))
     assert batch.shape == (4, 1, 4, 4) and 0.9 <= batch.min() and batch.max() <= 1.3
+
+
+def test_dihedral_augmentation_is_the_eight_lossless_symmetries():
+    x = np.random.default_rng(1).random((2, 1, 12, 12)).astype(np.float32)
+    v = geometric_variants(x, 8)[:, list(DIHEDRAL)]
+    expected = dihedral_variants(center_crop(x, 8))  # quarter turns of the unflipped and the left-right flipped centre
+    for k in range(8):
+        assert any(np.array_equal(v[:, k], expected[:, j]) for j in range(8))
+    assert len({v[0, k].tobytes() for k in range(8)}) == 8
+
+
+def test_command_line_offers_every_augmentation():
+    from radio_unet.cli import halos as cli
+
+    assert cli._AUGMENTS == AUGMENTS
+
+
+@pytest.mark.parametrize("augment", ["dihedral", "geometric"])
+def test_reduced_augmentations_train_without_pixel_scaling(augment, monkeypatch):
+    import radio_unet.halos.train as train
+
+    ranges = []
+    real = train.augment_batch
+
+    def spy(variants, index, rng, *, scale_range):
+        ranges.append((variants.shape[1], scale_range))
+        return real(variants, index, rng, scale_range=scale_range)
+
+    monkeypatch.setattr(train, "augment_batch", spy)
+    x = np.random.default_rng(2).random((6, 1, 20, 20)).astype(np.float32)
+    fit_classifier("fc", x, np.array([0, 1] * 3), size=12, augment=augment, config=TrainConfig(steps=2, batch_size=4))
+    assert ranges and all(r == (8 if augment == "dihedral" else 24, (1.0, 1.0)) for r in ranges)
 
 
 @pytest.mark.parametrize("name", list(MODELS))
