@@ -1,5 +1,6 @@
 """``radio-unet demo``, the README's main command, on a small field."""
 
+import json
 import re
 
 import numpy as np
@@ -20,3 +21,12 @@ def test_demo_writes_the_probability_map_and_prints_both_scores(tmp_path, capsys
     assert prob.data.shape == (256, 256) and prob.wcs.has_celestial
     assert np.nanmin(prob.data) >= 0.0 and np.nanmax(prob.data) <= 1.0
     assert (out / "demo.png").stat().st_size > 0
+    components = json.loads(json.loads((out / "sim_00000.json").read_text())["components"])
+    assert any("cluster" in c for c in components)  # the demo's sky puts a cluster in every field
+
+
+def test_demo_rejects_a_bad_sky_parameter_before_any_work(tmp_path, capsys):
+    out = tmp_path / "demo"
+    assert main(["demo", "--out", str(out), "--npix", "256", "--sky", "p_halo=2"]) == 2
+    assert "p_halo" in capsys.readouterr().err
+    assert not out.exists()
