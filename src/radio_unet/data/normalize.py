@@ -18,7 +18,9 @@ or with noise of another texture, looks different to the network. The
 noise-relative normalisation (:func:`normalize_snr`, ``kind="snr"``, the
 default of new models) divides the image by a local rms map (photutils
 ``Background2D``: sigma-clipped MAD standard deviation in boxes of
-``box_beams`` beams, median-filtered and interpolated) and compresses it with
+``box_beams`` beams, median-filtered and interpolated; one value for images
+smaller than two boxes, such as the 192-px training tiles, and with
+``local=False``, as ``segment`` asks for each window) and compresses it with
 ``asinh``::
 
     x_norm = asinh(x / rms) / asinh(cap)
@@ -40,7 +42,7 @@ from ..errors import RadioUNetError, check_choice
 from ..io.units import JY_BEAM, JY_PIXEL, convert_brightness
 from ..stats import grid_sample
 
-__all__ = ["Normalization", "normalize", "normalize_image", "normalize_snr", "rms_map", "KINDS", "DEFAULT_VMIN",
+__all__ = ["Normalization", "normalize", "normalize_image", "normalize_snr", "rms_map", "clipped_rms", "KINDS", "DEFAULT_VMIN",
            "DEFAULT_VMAX", "DEFAULT_BOX_BEAMS", "DEFAULT_CAP_SIGMA"]
 
 #: Default lower limit in Jy/pixel (paper).
@@ -82,7 +84,7 @@ def rms_map(data: np.ndarray, *, box: int, valid: np.ndarray | None = None) -> n
         per axis or the box statistics fail; NaN everywhere when no pixel is
         valid.
     """
-    from astropy.stats import SigmaClip, mad_std, sigma_clipped_stats
+    from astropy.stats import SigmaClip
 
     x = np.asarray(data, dtype=np.float32)
     valid = np.isfinite(x) if valid is None else valid
@@ -101,11 +103,19 @@ def rms_map(data: np.ndarray, *, box: int, valid: np.ndarray | None = None) -> n
                 return rms
         except ValueError:  # too many boxes masked: fall back to one global value
             pass
-    values = grid_sample(x, _MAX_STAT_PIXELS, valid)
+    return np.full(x.shape, clipped_rms(x, valid), np.float32)
+
+
+def clipped_rms(data: np.ndarray, valid: np.ndarray) -> float:
+    """One rms for a whole image: the 3-sigma clipped MAD standard deviation of its valid pixels (of a regular grid
+    of a million of them for larger images); the plain standard deviation, or 1, where that is not positive."""
+    from astropy.stats import mad_std, sigma_clipped_stats
+
+    values = grid_sample(np.asarray(data, np.float32), _MAX_STAT_PIXELS, valid)
     _, _, std = sigma_clipped_stats(values, sigma=3.0, maxiters=5, stdfunc=mad_std)
     if not (np.isfinite(std) and std > 0):
         std = float(np.std(values)) or 1.0
-    return np.full(x.shape, std, np.float32)
+    return float(std)
 
 
 def normalize_snr(
@@ -114,19 +124,25 @@ def normalize_snr(
     box: int = _DEFAULT_BOX_PIXELS,
     cap_sigma: float = DEFAULT_CAP_SIGMA,
     return_valid: bool = False,
+    local: bool = True,
 ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """Noise-relative normalisation: ``asinh(data / rms_map) / asinh(cap_sigma)``.
 
     Parameters
     ----------
     data : numpy.ndarray
-        2-D image in any brightness unit (the ratio to the rms is unit-free).
+        2-D image in any brightness unit (the ratio to the rms is unit-free), or a stack of them (``(..., ny,
+        nx)``, e.g. a batch of windows or tiles): each 2-D plane is divided by its own rms map, so a plane's result
+        does not depend on the others in the stack.
     box : int
         Box of the rms map in pixels (:func:`rms_map`).
     cap_sigma : float
         Signal-to-noise ratio that maps to 1.
     return_valid : bool
         Also return the map of finite pixels.
+    local : bool
+        Divide by the local rms map (:func:`rms_map`); False: by one rms per plane (:func:`clipped_rms`), as the
+        training tiles, which are smaller than two boxes, always are.
 
     Returns
     -------
@@ -140,10 +156,17 @@ def normalize_snr(
     >>> y = normalize_snr(x * 1000.0)  # the same image in other units
     >>> bool(np.allclose(y, normalize_snr(x), atol=1e-5)), round(float(y.std()), 2)
     (True, 0.11)
+    >>> stack = normalize_snr(np.stack([x, 10.0 * x]))  # a batch: each plane by its own rms
+    >>> bool(np.allclose(stack[0], stack[1], atol=1e-5))
+    True
     """
     x = np.asarray(data, dtype=np.float32)
     valid = np.isfinite(x)
-    rms = rms_map(x, box=box, valid=valid)
+    if x.ndim < 2:
+        raise RadioUNetError(f"the noise-relative normalisation needs a 2-D image or a stack of them, got shape {x.shape}")
+    planes, masks = x.reshape(-1, *x.shape[-2:]), valid.reshape(-1, *x.shape[-2:])
+    rms = np.stack([rms_map(p, box=box, valid=m) if local or not m.any() else np.full(p.shape, clipped_rms(p, m), np.float32)
+                    for p, m in zip(planes, masks)]).reshape(x.shape)
     with np.errstate(invalid="ignore", divide="ignore"):
         out = np.arcsinh(np.where(valid, x, 0.0) / rms) * np.float32(1.0 / math.asinh(cap_sigma))
     out = np.where(valid & np.isfinite(out), out, 0.0).astype(np.float32)
@@ -286,15 +309,16 @@ class Normalization(ConfigBase):
         unit: str | None = None,
         beam_area_pixels: float | None = None,
         return_valid: bool = False,
+        local: bool = True,
     ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
         """Normalise ``data`` given in ``unit`` (default: this normalisation's unit).
 
         See :func:`normalize_image` for the parameters (``snr`` uses the
-        beam only for the box of the rms map).
+        beam only for the box of the rms map) and :func:`normalize_snr` for ``local``.
         """
         if self.kind == "snr":
             return normalize_snr(data, box=self.box_pixels(beam_area_pixels), cap_sigma=self.cap_sigma,
-                                 return_valid=return_valid)
+                                 return_valid=return_valid, local=local)
         return normalize_image(
             data,
             unit=unit or self.unit,

@@ -113,6 +113,11 @@ def _class_outputs(segmenter: Segmenter, work, image, factor: float, tiling: str
                                    class_map=cls)
 
 
+#: How a noise-relative model's input is made in the paper tiling, part of the outputs' signature: outputs made
+#: before 2026-12-03, when a batch of tiles was divided by one rms over the whole batch, are not taken for finished.
+SNR_RMS_RULE = "one rms per tile"
+
+
 def _signature(segmenter: Segmenter, options: dict) -> str:
     return json.dumps({"model": segmenter.card.sha256, **options}, sort_keys=True, default=str)
 
@@ -207,12 +212,13 @@ def segment_file(
     paths = output_paths(path, out_dir, classes=segmenter.multiclass)
     peak = None
     if peak_threshold is not None:  # the island filter needs scipy.ndimage: imported only when it is asked for
-        from ..islands import active_peak
+        from ..islands import active_peak  # scipy.ndimage: kept off the lean segment path
 
         peak = active_peak(threshold, peak_threshold)
     optional = {**({"peak_threshold": peak} if peak else {}), **({"tta": True} if tta else {}),
                 **({"subtract_median": True} if subtract_median else {}),
-                **({"artefact_check": artefact_rule.RULE} if artefact_check else {})}
+                **({"artefact_check": artefact_rule.RULE} if artefact_check else {}),
+                **({"rms": SNR_RMS_RULE} if segmenter.normalization.kind == "snr" and tiling == "paper" else {})}
     options = {"tiling": tiling, "threshold": threshold, "precision": precision,
                "read": {k: str(v) for k, v in (read_options or {}).items()}, **optional}
     signature = _signature(segmenter, options)
@@ -363,7 +369,7 @@ def _write_mask(prob: np.ndarray, path: Path, header, *, threshold: float, peak:
     small, step = thumbnail(prob)
     with open_image_memmap(path, prob.shape, np.uint8, header) as mask:
         if peak:
-            from ..islands import island_mask
+            from ..islands import island_mask  # scipy.ndimage: kept off the lean segment path
 
             kept = island_mask(prob, threshold=threshold, peak_threshold=peak)
             mask[:] = kept

@@ -106,6 +106,41 @@ def test_rms_map_follows_the_local_noise():
     assert np.isnan(rms_map(np.full((16, 16), np.nan), box=8)).all()
 
 
+def test_each_plane_of_a_batch_is_normalised_by_its_own_rms():
+    """A window's or tile's input must not depend on the others in its batch (the paper tiling sends batches of
+    tiles); with ``local=False`` (segment's choice, as training tiles) each plane gets one rms, otherwise its map."""
+    from radio_unet.data.normalize import normalize_snr
+
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((256, 256))
+    x[:, 128:] *= 4.0
+    quiet = 0.01 * rng.standard_normal((256, 256))
+    local = normalize_snr(np.stack([x, quiet]), box=32)
+    assert np.allclose(local[0], normalize_snr(x, box=32))
+    assert local[0][:, :96].std() == pytest.approx(local[0][:, 160:].std(), rel=0.15)  # follows the local noise
+    one = normalize_snr(np.stack([x, quiet]), box=32, local=False)
+    assert np.allclose(one[1], normalize_snr(quiet[None], box=32, local=False)[0])
+    assert one[0][:, 160:].std() > 2.5 * one[0][:, :96].std()  # one rms for the whole plane
+    assert one[1].std() == pytest.approx(normalize_snr(quiet, box=32).std(), rel=0.05)
+    with pytest.raises(RadioUNetError, match="2-D"):
+        normalize_snr(np.zeros(5))
+
+
+def test_segment_divides_each_window_by_one_rms():
+    """segment normalises each window with one rms, as training tiles are (docs/model.md, "One rms per window")."""
+    from radio_unet.io import Beam, RadioImage
+    from radio_unet.io.wcs import make_celestial_wcs
+    from radio_unet.segment.engine import image_normalizer
+
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((512, 512)).astype(np.float32)
+    x[:, 256:] *= 4.0
+    wcs = make_celestial_wcs(x.shape, pixel_scale_arcsec=2.0, ra_deg=180.0, dec_deg=50.0)
+    image = RadioImage(data=x, wcs=wcs, beam=Beam(6.0, 6.0, 0.0), unit="Jy/beam")
+    out = image_normalizer(image, Normalization(kind="snr"))(x[None])[0]
+    assert out[:, 300:].std() > 2.5 * out[:, :200].std()
+
+
 @pytest.mark.parametrize("size, uses_photutils", [(100, False), (300, True)])
 def test_photutils_is_imported_only_for_an_rms_map_of_boxes(size, uses_photutils):
     """An image smaller than two rms boxes gets one global rms without importing photutils (a third of a small
