@@ -219,9 +219,8 @@ def segment_file(
                 **({"subtract_median": True} if subtract_median else {}),
                 **({"artefact_check": artefact_rule.RULE} if artefact_check else {}),
                 **({"rms": SNR_RMS_RULE} if segmenter.normalization.kind == "snr" and tiling == "paper" else {})}
-    options = {"tiling": tiling, "threshold": threshold, "precision": precision,
-               "read": {k: str(v) for k, v in (read_options or {}).items()}, **optional}
-    signature = _signature(segmenter, options)
+    signature = _signature(segmenter, {"tiling": tiling, "threshold": threshold, "precision": precision,
+                                       "read": {k: str(v) for k, v in (read_options or {}).items()}, **optional})
     if not overwrite and is_finished(paths, signature, png=png):
         return {"input": str(path), "skipped": True, **{k: str(v) for k, v in paths.items()}}
     remove_stale_temporaries([*paths.values(), artefact_regions_path(paths["reg"])])  # left by a killed earlier run
@@ -233,29 +232,45 @@ def segment_file(
     header = image_header(image.wcs, beam=image.beam, unit="probability", provenance=provenance)
     # The probability map is written last: its signature marks the outputs as finished.
     with open_image_memmap(paths["prob"], image.shape, np.float32, header) as prob:
-        if segmenter.multiclass:
-            flagged, artefacts, check = _class_outputs(segmenter, work, image, factor, tiling, paths, header, prob,
-                                                       threshold=threshold, artefact_check=artefact_check, noise=noise)
-        else:
-            if factor == 1.0:
-                segmenter(work, tiling=tiling, out=prob)
-            else:
-                prob[:] = back_to_grid(segmenter(work, tiling=tiling), work.wcs, image)
-            flagged, artefacts, check = (_flag_artefacts(segmenter, work, image, factor, tiling, prob,
-                                                         threshold=threshold, noise=noise)
-                                         if artefact_check else (None, [], "off"))
-        fraction, small, small_mask, step = _write_mask(prob, paths["mask"], header, threshold=threshold, peak=peak)
-        release_pages(prob)
-        write_ds9_polygons(paths["reg"], [p * step for p in mask_polygons(small_mask)], image.wcs,
-                           text=f"p>{threshold:g}" + (f", peak>{peak:g}" if peak else ""))
-        _write_artefact_regions(paths["reg"], flagged, image.wcs)
-        if png:
-            _save_picture(paths, segmenter, image, small, small_mask, step, threshold=threshold,
-                          title=Path(path).name, peak=bool(peak), removed=flagged, draw=draw)
+        flagged, artefacts, check = _probabilities(segmenter, work, image, factor, tiling, paths, header, prob,
+                                                   threshold=threshold, artefact_check=artefact_check, noise=noise)
+        fraction = _write_products(paths, segmenter, image, prob, header, threshold=threshold, peak=peak,
+                                   flagged=flagged, picture=png, title=Path(path).name, draw=draw)
     return {"input": str(path), "skipped": False, "resample": factor, "fraction_above": fraction,
             "background_sigma": background_sigma, "artefact_check": check, "artefacts": artefacts,
             **({"artefacts_reg": str(artefact_regions_path(paths["reg"]))} if artefacts else {}),
             **{k: str(v) for k, v in paths.items()}}
+
+
+def _write_products(paths: dict, segmenter: Segmenter, image, prob: np.ndarray, header, *, threshold: float,
+                    peak: float | None, flagged: np.ndarray | None, picture: bool, title: str, draw) -> float:
+    """Write the mask, the DS9 regions (with the artefacts' outlines) and the picture of a finished probability map;
+    return the fraction of valid pixels above ``threshold``."""
+    fraction, small, small_mask, step = _write_mask(prob, paths["mask"], header, threshold=threshold, peak=peak)
+    release_pages(prob)
+    write_ds9_polygons(paths["reg"], [p * step for p in mask_polygons(small_mask)], image.wcs,
+                       text=f"p>{threshold:g}" + (f", peak>{peak:g}" if peak else ""))
+    _write_artefact_regions(paths["reg"], flagged, image.wcs)
+    if picture:
+        _save_picture(paths, segmenter, image, small, small_mask, step, threshold=threshold, title=title,
+                      peak=bool(peak), removed=flagged, draw=draw)
+    return fraction
+
+
+def _probabilities(segmenter: Segmenter, work, image, factor: float, tiling: str, paths: dict, header, prob, *,
+                   threshold: float, artefact_check: bool, noise) -> tuple[np.ndarray | None, list, str]:
+    """Fill ``prob`` (and, for a classification network, the class maps), then run the artefact check: the
+    islands it removed (a map, or None), their records, and what the check did."""
+    if segmenter.multiclass:
+        return _class_outputs(segmenter, work, image, factor, tiling, paths, header, prob, threshold=threshold,
+                              artefact_check=artefact_check, noise=noise)
+    if factor == 1.0:
+        segmenter(work, tiling=tiling, out=prob)
+    else:
+        prob[:] = back_to_grid(segmenter(work, tiling=tiling), work.wcs, image)
+    if not artefact_check:
+        return None, [], "off"
+    return _flag_artefacts(segmenter, work, image, factor, tiling, prob, threshold=threshold, noise=noise)
 
 
 def artefact_regions_path(reg: str | Path) -> Path:
