@@ -162,7 +162,8 @@ def report(figure_dir: Path = REPORT.parent) -> str:
         "# Benchmark: radio-halo classifiers on MWA/GLEAM, cross-validated by sky group (issue 17)",
         "",
         f"- date: {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; machine: {os.cpu_count()} cores "
-        f"({platform.processor() or platform.machine()}), shared with another training job, `nice -n 15`, 1 torch thread",
+        f"({platform.processor() or platform.machine()}), load average {os.getloadavg()[0]:.1f} when the report was written "
+        "(the rows may have shared the machine), `nice -n 15`, 1 torch thread",
         f"- command: `python benchmarks/halos_cv.py` (each row is `radio-unet halos cv --data ../shared/data/mwa_gleam_halos "
         f"OPTIONS -o runs/halos_cv/ROW`; OPTIONS below)",
         "- data: 46 objects (23 halo, 23 no halo; 37 galaxy clusters), 4 bands reprojected to one 64x64 grid of 0.5 deg "

@@ -66,6 +66,8 @@ def local_rms_normalizer(box_factor: float):
     """An ``image_normalizer`` for :mod:`radio_unet.segment.engine` that divides each window by its local rms map."""
 
     def normalizer(image, normalization):
+        if normalization.kind != "snr":
+            raise SystemExit(f"--local-rms needs a noise-relative model; {normalization.kind!r} normalisation here")
         area = image.beam_area_pixels if image.beam is not None else None
         box = int(round(normalization.box_pixels(area) * box_factor))
         return lambda data: normalize_snr(data, box=box, cap_sigma=normalization.cap_sigma, local=True)
@@ -127,8 +129,8 @@ def main(argv=None) -> dict:
             where = "centre" if pos == POSITIONS[0] else "off centre"
             lines.append(f"| {'none' if gain == 1 else f'1/{gain:g}'} | {pos} ({where}) | "
                          + " | ".join(f"{rows[(gain, pos, level)]:.3f}" for level in LEVELS) + " |")
-        lines.append(f"| {'none' if gain == 1 else f'1/{gain:g}'} | no halo: pixels called diffuse | "
-                     f"{100 * blank[gain]:.3f}% | |")
+    lines += ["", "| primary beam at the corners | no halo: pixels called diffuse |", "|---|---:|"]
+    lines += [f"| {'none' if gain == 1 else f'1/{gain:g}'} | {100 * blank[gain]:.3f}% |" for gain in CORNER_GAINS]
     lines += ["", "Halo: exponential, r_e 16 px (4 beams), peak after beam convolution at 2 or 4 times the cut-out's "
               "noise before the correction; truth: the component above 0.25 of that noise. The correction divides "
               "image and halo alike, so the halo keeps its signal-to-noise ratio: a noise-relative input that follows "

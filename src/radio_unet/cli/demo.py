@@ -27,9 +27,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--npix", type=int, default=1024, help="field size in pixels at 2\"/px (default 1024)")
     parser.add_argument("--model", default="default", help="shipped model name or path (default: default)")
     parser.add_argument(
-        "--sky", action="append", default=None, metavar="NAME=VALUE",
-        help="a sky-model parameter (as simulate --sky; repeatable); the default sky has clusters with visible halos: "
-             + " ".join(f"--sky '{item}'" for item in DEMO_SKY),
+        "--sky", action="append", default=[], metavar="NAME=VALUE",
+        help="change one parameter of the demo's sky (as simulate --sky; repeatable), which is the preset's with "
+             "clusters and visible halos: " + " ".join(f"--sky '{item}'" for item in DEMO_SKY),
     )
 
 
@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
 
     out = Path(args.out)
     preset = get_preset("lotss-6as-512")  # the training set-up, on a larger field
-    sky = {**preset.sky, **sky_overrides(DEMO_SKY if args.sky is None else args.sky)}
+    sky = {**preset.sky, **sky_overrides([*DEMO_SKY, *(args.sky or [])])}  # later items win
     SkyConfig().with_overrides(**sky)  # unknown names and bad values: one clear error before any work
     preset = preset.with_overrides(npix=args.npix, sky=sky)
     start = time.perf_counter()

@@ -142,9 +142,7 @@ def _run_cv(args) -> int:
     settings = CVSettings(model=args.model, augment=args.augment, folds=args.folds, repeats=args.repeats,
                           seed=args.seed, protocol=args.protocol, permute=args.permute_labels,
                           negatives=args.negatives, train=_train_config(args))
-    settings.check()
-    if args.protocol == "leaky" and args.augment in ("cwgan", "diffusion"):
-        raise RadioUNetError("--protocol leaky runs with --augment classical or none")
+    settings.check()  # option clashes (e.g. --protocol leaky with another augmentation) before any training
     init_state = _init_state(args, data)
     only = {int(f) for f in args.only_folds.split(",")} if args.only_folds else None
     partial = {"partial": True, "model": args.model, "augment": args.augment}

@@ -107,8 +107,20 @@ def rms_map(data: np.ndarray, *, box: int, valid: np.ndarray | None = None) -> n
 
 
 def clipped_rms(data: np.ndarray, valid: np.ndarray) -> float:
-    """One rms for a whole image: the 3-sigma clipped MAD standard deviation of its valid pixels (of a regular grid
-    of a million of them for larger images); the plain standard deviation, or 1, where that is not positive."""
+    """One rms for a whole image: the 3-sigma clipped MAD standard deviation of its valid pixels.
+
+    Parameters
+    ----------
+    data : numpy.ndarray
+        2-D image (larger images are looked at on a regular grid of about a million pixels, :func:`grid_sample`).
+    valid : numpy.ndarray
+        Boolean map of the pixels to use; at least one must be True.
+
+    Returns
+    -------
+    float
+        The clipped rms; the plain standard deviation of the pixels, or 1, where that is not positive.
+    """
     from astropy.stats import mad_std, sigma_clipped_stats
 
     values = grid_sample(np.asarray(data, np.float32), _MAX_STAT_PIXELS, valid)
@@ -149,6 +161,11 @@ def normalize_snr(
     numpy.ndarray or (numpy.ndarray, numpy.ndarray)
         float32 array (0 where the input is blank); with ``return_valid``
         also the validity map.
+
+    Raises
+    ------
+    RadioUNetError
+        When ``data`` has fewer than two dimensions.
 
     Examples
     --------

@@ -21,7 +21,9 @@ SCALE_RANGE = (0.9, 1.3)
 #: 8 rotations (multiples of 45 degrees) x (no flip, horizontal flip, vertical flip).
 N_VARIANTS = 24
 #: The lossless variants among :func:`geometric_variants`: rotations by multiples of 90 degrees, unflipped and
-#: flipped left-right (the eight symmetries of the square; no interpolation).
+#: flipped left-right (the eight symmetries of the square, each drawn equally often; no interpolation). All 24
+#: variants, as ``geometric`` and ``classical`` draw them, hold every reflection twice (the up-down block repeats the
+#: left-right one), so two draws in three are reflected there.
 DIHEDRAL = (0, 2, 4, 6, 8, 10, 12, 14)
 #: ``--augment`` name -> (indices of the geometric variants drawn from, None for all; pixel-scale range).
 _PLANS = {"dihedral": (DIHEDRAL, (1.0, 1.0)), "geometric": (None, (1.0, 1.0)), "classical": (None, SCALE_RANGE)}
@@ -96,7 +98,7 @@ def augmentation_plan(augment: str) -> tuple[tuple[int, ...] | None, tuple[float
     ----------
     augment : str
         ``dihedral``, ``geometric`` or ``classical``; ``cwgan`` and ``diffusion`` augment the real images as
-        ``classical`` does.
+        ``classical`` does (``none`` augments nothing; its callers do not ask for a plan).
 
     Returns
     -------

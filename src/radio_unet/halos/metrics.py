@@ -212,7 +212,7 @@ def wilson_interval(k: int, n: int, level: float = 0.95) -> tuple[float, float]:
     --------
     >>> lo, hi = wilson_interval(44, 46)
     >>> round(lo, 2), round(hi, 2)
-    (0.86, 0.99)
+    (0.85, 0.99)
     """
     from scipy.stats import norm
 

@@ -54,6 +54,9 @@ class CVSettings:
             raise RadioUNetError(f"--augment {self.augment}: choose from {', '.join(AUGMENTS)}")
         if self.protocol not in PROTOCOLS:
             raise RadioUNetError(f"--protocol {self.protocol}: choose from {', '.join(PROTOCOLS)}")
+        if self.protocol == "leaky" and self.augment != "classical":
+            raise RadioUNetError("--protocol leaky splits classically augmented copies of each object: it runs with "
+                                 f"--augment classical, not {self.augment}")
         if self.negatives not in ("all", "clusters"):
             raise RadioUNetError(f"--negatives {self.negatives}: all or clusters")
         if self.folds < 2 or self.repeats < 1:

@@ -30,3 +30,21 @@ def test_demo_rejects_a_bad_sky_parameter_before_any_work(tmp_path, capsys):
     assert main(["demo", "--out", str(out), "--npix", "256", "--sky", "p_halo=2"]) == 2
     assert "p_halo" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_demo_sky_option_changes_one_parameter_of_the_demo_sky(monkeypatch, tmp_path):
+    """--sky NAME=VALUE changes that parameter and keeps the rest of the demo's sky (clusters, visible halos)."""
+    from radio_unet.cli import demo
+
+    seen = {}
+
+    def stop(preset, *args, **kwargs):
+        seen.update(preset.sky)
+        raise SystemExit(0)
+
+    monkeypatch.setattr("radio_unet.simulate.simulate_one", stop)
+    try:
+        main(["demo", "--out", str(tmp_path / "d"), "--npix", "256", "--sky", "p_halo=0.5"])
+    except SystemExit:
+        pass
+    assert seen["p_halo"] == 0.5 and tuple(seen["n_clusters"]) == (1, 3) and demo.DEMO_SKY

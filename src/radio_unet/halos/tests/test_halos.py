@@ -230,6 +230,8 @@ def test_cv_learns_a_bright_centre_and_the_permutation_control_does_not():
     perm = run_cv(data, CVSettings(model="fc", augment="none", folds=3, repeats=2, permute=True, train=cfg))
     assert perm.summary["balanced_accuracy"]["value"] < 0.8
     leaky = run_cv(data, CVSettings(model="fc", augment="classical", folds=3, repeats=1, protocol="leaky", train=cfg))
+    with pytest.raises(RadioUNetError, match="leaky"):
+        run_cv(data, CVSettings(model="fc", augment="dihedral", folds=3, repeats=1, protocol="leaky", train=cfg))
     assert len(leaky.predictions) == 24 * 8
     assert len(select_negatives(data, "clusters")) == 24 - 6  # every 4th object: a non-cluster negative
 
