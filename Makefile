@@ -27,7 +27,7 @@ demo: $(STAMP)
 	$(BIN)/radio-unet demo --out $(DEMO_OUT)
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q --timeout=900
+	$(BIN)/python -m pytest -q --timeout=900 --durations=15
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_observe.py
