@@ -75,14 +75,13 @@ def class_names_from_header(header) -> list[str]:
 
 
 def _class_outputs(segmenter: Segmenter, work, image, factor: float, tiling: str, paths: dict, header, prob,
-                   *, threshold: float, artefact_check: bool, noise: tuple[float, float] | None = None,
-                   rows: int = 512) -> tuple[np.ndarray | None, list, str]:
+                   *, check: Callable, rows: int = 512) -> tuple[np.ndarray | None, list, str]:
     """Classification network: write the class probabilities and the arg-max class map, fill ``prob`` (diffuse).
 
     The cube (``classprob``) is a memory map filled window by window; the class map and the diffuse probability
-    (the sum of the diffuse classes) are made from it a block of rows at a time. With ``artefact_check`` the islands
-    that :func:`_flag_artefacts` finds get probability 0 and the class 'background' (the cube keeps the network's
-    output); returns their mask, records and what the check did (:func:`_flag_artefacts`).
+    (the sum of the diffuse classes) are made from it a block of rows at a time. ``check(class_map)`` then runs
+    the artefact check while the class map is open (:func:`_probabilities`): the islands it removes get probability
+    0 and the class 'background' (the cube keeps the network's output); returns what ``check`` returns.
     """
     names = segmenter.classes
     cards = class_cards(names)
@@ -107,10 +106,7 @@ def _class_outputs(segmenter: Segmenter, work, image, factor: float, tiling: str
                 cls[y : y + rows] = np.where(blank, BLANK_CLASS, np.argmax(np.nan_to_num(block, nan=-1.0), axis=0))
                 prob[y : y + rows] = np.where(blank, np.nan, block[diffuse].sum(axis=0))
                 release_pages(cube, cls, prob)
-            if not artefact_check:
-                return None, [], "off"
-            return _flag_artefacts(segmenter, work, image, factor, tiling, prob, threshold=threshold, noise=noise,
-                                   class_map=cls)
+            return check(cls)
 
 
 #: How a noise-relative model's input is made in the paper tiling, part of the outputs' signature: outputs made
@@ -261,16 +257,20 @@ def _probabilities(segmenter: Segmenter, work, image, factor: float, tiling: str
                    threshold: float, artefact_check: bool, noise) -> tuple[np.ndarray | None, list, str]:
     """Fill ``prob`` (and, for a classification network, the class maps), then run the artefact check: the
     islands it removed (a map, or None), their records, and what the check did."""
+
+    def check(class_map=None) -> tuple[np.ndarray | None, list, str]:
+        if not artefact_check:
+            return None, [], "off"
+        return _flag_artefacts(segmenter, work, image, factor, tiling, prob, threshold=threshold, noise=noise,
+                               class_map=class_map)
+
     if segmenter.multiclass:
-        return _class_outputs(segmenter, work, image, factor, tiling, paths, header, prob, threshold=threshold,
-                              artefact_check=artefact_check, noise=noise)
+        return _class_outputs(segmenter, work, image, factor, tiling, paths, header, prob, check=check)
     if factor == 1.0:
         segmenter(work, tiling=tiling, out=prob)
     else:
         prob[:] = back_to_grid(segmenter(work, tiling=tiling), work.wcs, image)
-    if not artefact_check:
-        return None, [], "off"
-    return _flag_artefacts(segmenter, work, image, factor, tiling, prob, threshold=threshold, noise=noise)
+    return check()
 
 
 def artefact_regions_path(reg: str | Path) -> Path:
