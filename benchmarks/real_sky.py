@@ -131,8 +131,8 @@ class Segmented:
 class Runner:
     """Segments files with one model into a working folder and reads the maps back."""
 
-    def __init__(self, model: str, backend: str, work: Path, tta: bool = DEFAULT_TTA, zoom: int | None = None):
-        self.model, self.backend, self.tta, self.zoom = model, backend, tta, zoom
+    def __init__(self, model: str, backend: str, work: Path, tta: bool = DEFAULT_TTA):
+        self.model, self.backend, self.tta = model, backend, tta
         self.inputs, self.outputs = work / "inputs", work / "outputs"
         self.inputs.mkdir(parents=True, exist_ok=True)
         self.outputs.mkdir(parents=True, exist_ok=True)
@@ -141,7 +141,7 @@ class Runner:
     def __call__(self, path: Path, read_options: dict | None = None) -> Segmented:
         t = time.perf_counter()
         result = segment_file(path, self.outputs, model=self.model, backend=self.backend, png=False,
-                              read_options=read_options, overwrite=True, tta=self.tta, zoom=self.zoom)
+                              read_options=read_options, overwrite=True, tta=self.tta)
         self.seconds += time.perf_counter() - t
         self.count += 1
         stem = self.outputs / output_stem(path)
@@ -726,8 +726,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--backend", default="auto", choices=("auto", "torch", "onnx"))
     parser.add_argument("--tta", action=argparse.BooleanOptionalAction, default=DEFAULT_TTA,
                         help="average the network over the eight orientations of each window (segment's default)")
-    parser.add_argument("--zoom", type=int, default=None, metavar="K",
-                        help="segment_file's magnified second pass (radio_unet.segment.zoom; default off, as segment)")
     parser.add_argument("--work", type=Path, default=None,
                         help="keep the injected inputs and maps here (default: a temporary folder)")
     return parser.parse_args(argv)
@@ -743,7 +741,7 @@ def main(argv=None) -> dict:
     keep: dict = {}
     with tempfile.TemporaryDirectory(prefix="real_sky_") as tmp:
         work = args.work or Path(tmp)
-        run = Runner(args.model, args.backend, work, tta=args.tta, zoom=args.zoom)
+        run = Runner(args.model, args.backend, work, tta=args.tta)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", fits.verify.VerifyWarning)  # SkyView headers with tabs in COMMENT cards
             sec1, fp = false_positives(run, data, keep)
@@ -769,8 +767,7 @@ def main(argv=None) -> dict:
         f"weights sha256 {card.sha256}",
         f"- data: `{data_shown}` (real images only); segmented with `radio_unet.segment.run.segment_file` "
         f"(backend {args.backend}, window tiling, threshold {THRESHOLD}"
-        + (", test-time augmentation over 8 orientations" if args.tta else "")
-        + (f", a second pass magnified {args.zoom} times (`--zoom`)" if args.zoom else "") + ")",
+        + (", test-time augmentation over 8 orientations)" if args.tta else ")"),
         f"- {run.count} images segmented in {run.seconds:.1f} s; whole run {seconds:.0f} s; load average before "
         f"the run {load:.2f} ({os.cpu_count()} logical CPUs)",
         f"- figure: `{os.path.relpath(fig_path, ROOT) if fig_path.is_relative_to(ROOT) else fig_path}`",

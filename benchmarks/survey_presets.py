@@ -65,7 +65,7 @@ def ensure_fields(name: str, folder: Path, n: int) -> None:
         raise SystemExit(f"simulating {name} failed")
 
 
-def score_preset(segmenter, folder: Path, *, n: int, external: bool, zoom: int | None = None):
+def score_preset(segmenter, folder: Path, *, n: int, external: bool):
     """Summary table, per-class table (or None) and seconds of one preset's fields."""
     from radio_unet.cli.evaluate import class_tables
     from radio_unet.evaluate.dataset import evaluate_dataset, network_method, summarize
@@ -74,10 +74,7 @@ def score_preset(segmenter, folder: Path, *, n: int, external: bool, zoom: int |
 
     ids = list(pd.read_csv(folder / "manifest.csv")["id"])[:n]
     t0 = time.perf_counter()
-    def predict(image):
-        return segmenter.with_magnified(image, zoom) if zoom else segmenter(image)
-
-    scores = evaluate_dataset(folder, predict_image=predict, ids=ids, external=external,
+    scores = evaluate_dataset(folder, predict_image=lambda im: segmenter(im), ids=ids, external=external,
                               network=network_method(segmenter.tta),
                               diffuse_channels=segmenter.card.diffuse_channels() if segmenter.multiclass else None)
     seconds = time.perf_counter() - t0
@@ -121,8 +118,6 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "survey_presets.md"))
     parser.add_argument("--tta", action=argparse.BooleanOptionalAction, default=None,
                         help="average the network over the eight orientations (default: segment's, on)")
-    parser.add_argument("--zoom", type=int, default=None, metavar="K",
-                        help="with segment's magnified second pass (radio-unet segment --zoom; default off)")
     args = parser.parse_args(argv)
 
     from radio_unet.segment import load_segmenter
@@ -137,7 +132,7 @@ def main(argv=None) -> int:
     for name in args.presets:
         folder = Path(args.data) / PRESETS[name][0]
         ensure_fields(name, folder, args.n)
-        summary, per_class, seconds = score_preset(segmenter, folder, n=args.n, external=args.external, zoom=args.zoom)
+        summary, per_class, seconds = score_preset(segmenter, folder, n=args.n, external=args.external)
         net = summary.iloc[0]
         goal = PRESETS[name][3]
         rows.append(f"| {name} | {net['images']} | {net['mean_iou']:.3f} | {goal:.2f} | {'PASS' if net['mean_iou'] >= goal else 'FAIL'} | "

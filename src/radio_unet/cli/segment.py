@@ -37,11 +37,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-artefact-check", dest="artefact_check", action="store_false",
                         help="keep islands that the negated image repeats around a bright source (by default they are "
                              "removed as calibration artefacts and outlined in <stem>.artefacts.reg)")
-    parser.add_argument("--zoom", type=int, default=None, metavar="K",
-                        help="segment each image a second time magnified K times (2: halos one or two beams across, "
-                             "which the network otherwise leaves to 'compact source'; about 2x the time with --tta). "
-                             "Its diffuse call is taken only where the first pass sees background. Off by default: it "
-                             "adds false positives in striped snapshot noise (docs/model.md)")
     add_image_options(parser)
 
 
@@ -53,7 +48,7 @@ class _Job:
         self.kwargs = dict(model=args.model, tiling=args.tiling, threshold=args.threshold, peak_threshold=args.peak_threshold,
                            read_options=image_options(args),
                            png=not args.no_png, overwrite=args.overwrite, subtract_median=args.subtract_median,
-                           artefact_check=args.artefact_check, zoom=args.zoom, **inference_options(args))
+                           artefact_check=args.artefact_check, **inference_options(args))
         self.pictures = None  # a PictureWorker when the files run in this process
 
     def __call__(self, path: str) -> dict:

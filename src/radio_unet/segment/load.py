@@ -27,7 +27,6 @@ from .backends import (
     symmetrized,
 )
 from .engine import segment_image, window_pixels
-from .zoom import merge_zoomed, zoomed
 
 __all__ = ["SHIPPED_DIR", "PRECISIONS", "shipped_models", "resolve_model", "choose_backend", "check_compile", "cache_dir",
            "cached_onnx", "Segmenter", "load_segmenter"]
@@ -79,8 +78,6 @@ class Segmenter:
                                       precision=precision, onnx_path=onnx_path, compile=compile,
                                       all_classes=self.multiclass)
         self.tta = bool(tta)
-        #: The network in one orientation (the magnified pass of :meth:`magnified` uses it even with ``tta``).
-        self.predict_once = self.predict
         if self.tta:
             self.predict = symmetrized(self.predict)
 
@@ -98,23 +95,6 @@ class Segmenter:
         diffuse emission, or ``(C, ny, nx)`` of every class for a classification network (:meth:`diffuse`)."""
         options.setdefault("max_pixels", self.max_pixels)
         return segment_image(image, self.predict, normalization=self.normalization, divisor=self.divisor, **options)
-
-    def magnified(self, image, factor: int, **options):
-        """Like :meth:`__call__` with every window magnified ``factor`` times, in one orientation
-        (:func:`.zoom.zoomed`; windows ``factor**2`` times smaller in pixels, so the memory stays the same)."""
-        options.setdefault("max_pixels", max(self.max_pixels // int(factor) ** 2, 64 * 64))
-        return segment_image(image, zoomed(self.predict_once, factor), normalization=self.normalization,
-                             divisor=self.divisor, **options)
-
-    def zoom_classes(self) -> dict:
-        """The keyword arguments of :func:`.zoom.merge_zoomed` for this network's classes."""
-        return {"diffuse": self.card.diffuse_channels(), "background": self.classes.index("background")}
-
-    def with_magnified(self, image, factor: int, classes: np.ndarray | None = None, **options) -> np.ndarray:
-        """Class probabilities of ``image`` (or ``classes``, already computed; changed in place) merged with the
-        pass magnified ``factor`` times (:meth:`magnified`, :func:`.zoom.merge_zoomed`)."""
-        classes = self(image, **options) if classes is None else classes
-        return merge_zoomed(classes, self.magnified(image, factor, **options), **self.zoom_classes())
 
     def diffuse(self, probabilities: np.ndarray) -> np.ndarray:
         """Probability of diffuse emission from the output of :meth:`__call__` (the sum of the diffuse classes)."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import tempfile
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
@@ -13,7 +12,6 @@ from typing import Callable
 import numpy as np
 from astropy.io import fits
 
-from ..errors import RadioUNetError
 from ..io import image_header, open_image_memmap, read_image
 from ..io.atomic import remove_stale_temporaries
 from ..io.ds9 import mask_polygons, write_ds9_polygons
@@ -24,7 +22,6 @@ from .backends import DEFAULT_TTA
 from .load import Segmenter, load_segmenter
 from .resample import back_to_grid, match_resolution
 from .tiling import release_pages
-from .zoom import merge_zoomed
 
 __all__ = ["output_stem", "output_paths", "is_finished", "segment_file", "cached_segmenter", "class_cards",
            "class_names_from_header", "artefact_regions_path", "BLANK_CLASS", "PICTURE_PIXELS"]
@@ -78,11 +75,10 @@ def class_names_from_header(header) -> list[str]:
 
 
 def _class_outputs(segmenter: Segmenter, work, image, factor: float, tiling: str, paths: dict, header, prob,
-                   *, check: Callable, zoom: int | None = None, rows: int = 512) -> tuple[np.ndarray | None, list, str]:
+                   *, check: Callable, rows: int = 512) -> tuple[np.ndarray | None, list, str]:
     """Classification network: write the class probabilities and the arg-max class map, fill ``prob`` (diffuse).
 
-    The cube (``classprob``) is a memory map filled window by window (with ``zoom``, merged with the magnified
-    pass: :func:`_with_magnified`); the class map and the diffuse probability
+    The cube (``classprob``) is a memory map filled window by window; the class map and the diffuse probability
     (the sum of the diffuse classes) are made from it a block of rows at a time. ``check(class_map)`` then runs
     the artefact check while the class map is open (:func:`_probabilities`): the islands it removes get probability
     0 and the class 'background' (the cube keeps the network's output); returns what ``check`` returns.
@@ -98,10 +94,8 @@ def _class_outputs(segmenter: Segmenter, work, image, factor: float, tiling: str
     with open_image_memmap(paths["classprob"], (len(names),) + tuple(image.shape), np.float32, cube_header) as cube:
         if factor == 1.0:
             segmenter(work, tiling=tiling, out=cube)
-            if zoom:
-                _with_magnified(segmenter, work, tiling, zoom, cube, scratch=paths["prob"].parent)
         else:
-            small = _with_magnified(segmenter, work, tiling, zoom, segmenter(work, tiling=tiling))
+            small = segmenter(work, tiling=tiling)
             for c in range(len(names)):
                 cube[c] = back_to_grid(small[c], work.wcs, image)
             del small
@@ -113,29 +107,6 @@ def _class_outputs(segmenter: Segmenter, work, image, factor: float, tiling: str
                 prob[y : y + rows] = np.where(blank, np.nan, block[diffuse].sum(axis=0))
                 release_pages(cube, cls, prob)
             return check(cls)
-
-
-def _with_magnified(segmenter: Segmenter, work, tiling: str, zoom: int | None, classes: np.ndarray, *,
-                    scratch: Path | None = None, rows: int = 512) -> np.ndarray:
-    """``classes`` (the class probabilities of ``work``) merged in place with the pass magnified ``zoom`` times
-    (:func:`~radio_unet.segment.zoom.merge_zoomed`; unchanged without ``zoom``). With ``scratch`` (a folder; for a
-    memory-mapped ``classes``) the magnified pass goes to a temporary memory map there and is merged a block of rows
-    at a time."""
-    if not zoom:
-        return classes
-    if scratch is None:
-        return segmenter.with_magnified(work, zoom, classes, tiling=tiling)
-    with tempfile.TemporaryDirectory(prefix=".radio-unet-zoom-", dir=scratch) as tmp:
-        magnified = np.lib.format.open_memmap(Path(tmp) / "magnified.npy", mode="w+", dtype=np.float32,
-                                              shape=classes.shape)
-        segmenter.magnified(work, zoom, tiling=tiling, out=magnified)
-        for y in range(0, classes.shape[1], rows):
-            classes[:, y : y + rows] = merge_zoomed(np.asarray(classes[:, y : y + rows]),
-                                                    np.asarray(magnified[:, y : y + rows]),
-                                                    **segmenter.zoom_classes())
-            release_pages(classes, magnified)
-        del magnified
-    return classes
 
 
 #: How a noise-relative model's input is made in the paper tiling, part of the outputs' signature: outputs made
@@ -185,7 +156,6 @@ def segment_file(
     overwrite: bool = False,
     subtract_median: bool = False,
     artefact_check: bool = True,
-    zoom: int | None = None,
     draw: Callable | None = None,
 ) -> dict:
     """Segment one FITS image and write its outputs.
@@ -217,12 +187,6 @@ def segment_file(
     :mod:`radio_unet.segment.artefacts`): probability 0, class 'background',
     outlines in ``<stem>.artefacts.reg``.
 
-    ``zoom`` (an integer of at least 2; classification networks only) segments the image a second time magnified
-    ``zoom`` times, in one orientation, and takes that pass's class probabilities where the first pass says
-    'background' and the magnified one gives the diffuse classes more (:mod:`radio_unet.segment.zoom`: halos one or
-    two beams across; off by default, for the false positives it adds in some noise). The negated image of the
-    artefact check goes through both passes too.
-
     ``draw(target, *args, **kwargs)`` makes the picture (default:
     :func:`~radio_unet.plots.worker.draw_now`, at once, in this process);
     ``radio-unet segment`` passes
@@ -241,7 +205,6 @@ def segment_file(
         when there are some, ``artefacts_reg`` (their outlines).
     """
     segmenter = cached_segmenter(str(model), backend, device, precision, bool(tta), bool(compile), calibration)
-    zoom = _check_zoom(segmenter, zoom, model)
     paths = output_paths(path, out_dir, classes=segmenter.multiclass)
     peak = None
     if peak_threshold is not None:  # the island filter needs scipy.ndimage: imported only when it is asked for
@@ -251,7 +214,6 @@ def segment_file(
     optional = {**({"peak_threshold": peak} if peak else {}), **({"tta": True} if tta else {}),
                 **({"subtract_median": True} if subtract_median else {}),
                 **({"artefact_check": artefact_rule.RULE} if artefact_check else {}),
-                **({"zoom": zoom} if zoom else {}),
                 **({"rms": SNR_RMS_RULE} if segmenter.normalization.kind == "snr" and tiling == "paper" else {})}
     signature = _signature(segmenter, {"tiling": tiling, "threshold": threshold, "precision": precision,
                                        "read": {k: str(v) for k, v in (read_options or {}).items()}, **optional})
@@ -267,8 +229,7 @@ def segment_file(
     # The probability map is written last: its signature marks the outputs as finished.
     with open_image_memmap(paths["prob"], image.shape, np.float32, header) as prob:
         flagged, artefacts, check = _probabilities(segmenter, work, image, factor, tiling, paths, header, prob,
-                                                   threshold=threshold, artefact_check=artefact_check, noise=noise,
-                                                   zoom=zoom)
+                                                   threshold=threshold, artefact_check=artefact_check, noise=noise)
         fraction = _write_products(paths, segmenter, image, prob, header, threshold=threshold, peak=peak,
                                    flagged=flagged, picture=png, title=Path(path).name, draw=draw)
     return {"input": str(path), "skipped": False, "resample": factor, "fraction_above": fraction,
@@ -292,22 +253,8 @@ def _write_products(paths: dict, segmenter: Segmenter, image, prob: np.ndarray, 
     return fraction
 
 
-def _check_zoom(segmenter: Segmenter, zoom, model) -> int | None:
-    """``zoom`` as an integer of at least 2, or None (off); an error for anything else or for a network without the
-    class 'background'."""
-    if zoom is None or zoom is False or zoom == 1:
-        return None
-    if isinstance(zoom, bool) or not float(zoom).is_integer() or zoom < 2:
-        raise RadioUNetError(f"zoom must be an integer of at least 2 (or off), got {zoom!r}")
-    if not segmenter.multiclass or "background" not in segmenter.classes:
-        raise RadioUNetError(f"zoom needs a classification network with a class 'background'; model {model} has "
-                             f"classes {segmenter.classes}")
-    return int(zoom)
-
-
 def _probabilities(segmenter: Segmenter, work, image, factor: float, tiling: str, paths: dict, header, prob, *,
-                   threshold: float, artefact_check: bool, noise, zoom: int | None = None
-                   ) -> tuple[np.ndarray | None, list, str]:
+                   threshold: float, artefact_check: bool, noise) -> tuple[np.ndarray | None, list, str]:
     """Fill ``prob`` (and, for a classification network, the class maps), then run the artefact check: the
     islands it removed (a map, or None), their records, and what the check did."""
 
@@ -315,10 +262,10 @@ def _probabilities(segmenter: Segmenter, work, image, factor: float, tiling: str
         if not artefact_check:
             return None, [], "off"
         return _flag_artefacts(segmenter, work, image, factor, tiling, prob, threshold=threshold, noise=noise,
-                               class_map=class_map, zoom=zoom)
+                               class_map=class_map)
 
     if segmenter.multiclass:
-        return _class_outputs(segmenter, work, image, factor, tiling, paths, header, prob, check=check, zoom=zoom)
+        return _class_outputs(segmenter, work, image, factor, tiling, paths, header, prob, check=check)
     if factor == 1.0:
         segmenter(work, tiling=tiling, out=prob)
     else:
@@ -334,11 +281,11 @@ def artefact_regions_path(reg: str | Path) -> Path:
 
 def _flag_artefacts(segmenter: Segmenter, work, image, factor: float, tiling: str, prob: np.ndarray, *,
                     threshold: float, noise: tuple[float, float] | None = None,
-                    class_map: np.ndarray | None = None, zoom: int | None = None) -> tuple[np.ndarray | None, list, str]:
+                    class_map: np.ndarray | None = None) -> tuple[np.ndarray | None, list, str]:
     """The sign-symmetry check of :mod:`radio_unet.segment.artefacts` on a finished probability map.
 
     Only when something is called diffuse and the image holds a source bright enough to make artefacts at that
-    level is the negated image segmented (the same network, tiling, test-time augmentation and ``zoom``); the islands it
+    level is the negated image segmented (the same network, tiling and test-time augmentation); the islands it
     repeats around such a source, and their sub-threshold fringe (:func:`~radio_unet.segment.artefacts.with_fringe`),
     are set to probability 0 in ``prob`` (blank pixels stay blank), and their pixels of a diffuse class to
     'background' in ``class_map``. Images over :data:`~radio_unet.segment.artefacts.MAX_PIXELS` are not checked.
@@ -362,8 +309,7 @@ def _flag_artefacts(segmenter: Segmenter, work, image, factor: float, tiling: st
     threshold_rows(prob, threshold, out=above)
     if not artefact_rule.may_hold_artefacts(peak, above):
         return None, [], "not needed"
-    negative = replace(work, data=-np.asarray(work.data, dtype=np.float32))
-    negated = segmenter.diffuse(_with_magnified(segmenter, negative, tiling, zoom, segmenter(negative, tiling=tiling)))
+    negated = segmenter.diffuse(segmenter(replace(work, data=-np.asarray(work.data, dtype=np.float32)), tiling=tiling))
     if factor != 1.0:
         negated = back_to_grid(negated, work.wcs, image)
     snr = (np.asarray(image.data, dtype=np.float32) - np.float32(level)) / np.float32(rms)
