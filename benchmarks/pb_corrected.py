@@ -6,7 +6,8 @@ real P205+55 LoTSS-DR1 cut-out (400x400, 1.5"/px, 6" beam) is mirror-padded to 1
 primary beam that falls to 1/3 at the corners (and, for reference, by nothing); halos (exponential, r_e 16 px = 4
 beams) are injected at 2 and 4 sigma of the cut-out's own (pre-correction) noise at the centre and at two positions
 off centre, one per image, and divided by the same beam, as the sky is. Each image is segmented with
-:func:`radio_unet.segment.run.segment_file` (window tiling, TTA, artefact check off: no bright source here). Reported:
+:func:`radio_unet.segment.run.segment_file` (window tiling, TTA, the noise flattening of
+:mod:`radio_unet.segment.flatten` unless ``--no-flatten``, artefact check off: no bright source here). Reported:
 the IoU with the injected component above 0.25 sigma, and the pixels called diffuse in the image without injection.
 
 ``--local-rms`` measures what dividing each window by its local rms map (photutils Background2D in boxes of the
@@ -17,6 +18,7 @@ Usage::
 
     python benchmarks/pb_corrected.py                  # about 3 minutes on 2 cores
     python benchmarks/pb_corrected.py --local-rms [--box-factor 2.5] --out /tmp/x.md
+    python benchmarks/pb_corrected.py --no-flatten     # as segment did before 2026-12-04
 """
 
 from __future__ import annotations
@@ -82,6 +84,8 @@ def main(argv=None) -> dict:
     parser.add_argument("--local-rms", action="store_true",
                         help="divide each window by its local rms map instead of one rms (experiment)")
     parser.add_argument("--box-factor", type=float, default=1.0, help="with --local-rms: the map's box times this")
+    parser.add_argument("--no-flatten", dest="flatten", action="store_false",
+                        help="segment without the noise flattening (segment --no-flatten; before 2026-12-04 always)")
     args = parser.parse_args(argv)
     if args.local_rms:
         engine.image_normalizer = local_rms_normalizer(args.box_factor)
@@ -103,7 +107,8 @@ def main(argv=None) -> dict:
         def called(data: np.ndarray, name: str) -> np.ndarray:
             path = write_image(work / f"{name}.fits", data.astype(np.float32), wcs=image.wcs, beam=image.beam,
                                unit=image.unit)
-            result = segment_file(path, work / "out", model=args.model, png=False, overwrite=True, artefact_check=False)
+            result = segment_file(path, work / "out", model=args.model, png=False, overwrite=True, artefact_check=False,
+                                  flatten_noise=args.flatten)
             return np.nan_to_num(fits.getdata(result["prob"])) >= 0.5
 
         for gain in CORNER_GAINS:
@@ -120,7 +125,9 @@ def main(argv=None) -> dict:
              f"- command: `{shlex.join(['python', 'benchmarks/pb_corrected.py', *(sys.argv[1:] if argv is None else argv)])}`; "
              f"radio_unet from `{Path(radio_unet.__file__).parent}`",
              f"- rms of each window: " + (f"local map (photutils Background2D, boxes {args.box_factor:g} x the model "
-                                          "card's), an experiment" if args.local_rms else "one (segment's way)"),
+                                          "card's), an experiment" if args.local_rms else "one (segment's way)")
+             + ("; the noise flattened first (segment's default, radio_unet.segment.flatten)" if args.flatten
+                else "; no noise flattening (--no-flatten)"),
              f"- model: {args.model}; data: `{DATA.name}` mirror-padded to {image.shape[1]}x{image.shape[0]}, "
              f"rms {rms * 1e6:.0f} uJy/beam before the correction; whole run {seconds:.0f} s", "",
              "| primary beam at the corners | halo at (x, y) | IoU at 2 sigma | IoU at 4 sigma |", "|---|---|---:|---:|"]

@@ -65,7 +65,7 @@ def ensure_fields(name: str, folder: Path, n: int) -> None:
         raise SystemExit(f"simulating {name} failed")
 
 
-def score_preset(segmenter, folder: Path, *, n: int, external: bool):
+def score_preset(segmenter, folder: Path, *, n: int, external: bool, flatten_noise: bool = True):
     """Summary table, per-class table (or None) and seconds of one preset's fields."""
     from radio_unet.cli.evaluate import class_tables
     from radio_unet.evaluate.dataset import evaluate_dataset, network_method, summarize
@@ -74,7 +74,12 @@ def score_preset(segmenter, folder: Path, *, n: int, external: bool):
 
     ids = list(pd.read_csv(folder / "manifest.csv")["id"])[:n]
     t0 = time.perf_counter()
-    scores = evaluate_dataset(folder, predict_image=lambda im: segmenter(im), ids=ids, external=external,
+    from radio_unet.segment.run import flatten_image
+
+    def predict(image):  # as segment_file: the noise flattened where it varies across the field
+        return segmenter(flatten_image(image, segmenter.card)[0] if flatten_noise else image)
+
+    scores = evaluate_dataset(folder, predict_image=predict, ids=ids, external=external,
                               network=network_method(segmenter.tta),
                               diffuse_channels=segmenter.card.diffuse_channels() if segmenter.multiclass else None)
     seconds = time.perf_counter() - t0
@@ -118,6 +123,8 @@ def main(argv=None) -> int:
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "survey_presets.md"))
     parser.add_argument("--tta", action=argparse.BooleanOptionalAction, default=None,
                         help="average the network over the eight orientations (default: segment's, on)")
+    parser.add_argument("--no-flatten", dest="flatten_noise", action="store_false",
+                        help="give the network the fields as they are (segment --no-flatten; before 2026-12-04 always)")
     args = parser.parse_args(argv)
 
     from radio_unet.segment import load_segmenter
@@ -132,7 +139,8 @@ def main(argv=None) -> int:
     for name in args.presets:
         folder = Path(args.data) / PRESETS[name][0]
         ensure_fields(name, folder, args.n)
-        summary, per_class, seconds = score_preset(segmenter, folder, n=args.n, external=args.external)
+        summary, per_class, seconds = score_preset(segmenter, folder, n=args.n, external=args.external,
+                                                   flatten_noise=args.flatten_noise and segmenter.normalization.kind == "snr")
         net = summary.iloc[0]
         goal = PRESETS[name][3]
         rows.append(f"| {name} | {net['images']} | {net['mean_iou']:.3f} | {goal:.2f} | {'PASS' if net['mean_iou'] >= goal else 'FAIL'} | "

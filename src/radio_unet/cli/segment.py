@@ -37,6 +37,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-artefact-check", dest="artefact_check", action="store_false",
                         help="keep islands that the negated image repeats around a bright source (by default they are "
                              "removed as calibration artefacts and outlined in <stem>.artefacts.reg)")
+    parser.add_argument("--no-flatten", dest="flatten_noise", action="store_false",
+                        help="give the network the image as it is even where its noise changes across the field (by "
+                             "default a smooth fit to the noise, e.g. of a primary-beam-corrected pointing, is divided "
+                             "out first where it varies by 10%% or more: docs/model.md)")
     add_image_options(parser)
 
 
@@ -48,7 +52,8 @@ class _Job:
         self.kwargs = dict(model=args.model, tiling=args.tiling, threshold=args.threshold, peak_threshold=args.peak_threshold,
                            read_options=image_options(args),
                            png=not args.no_png, overwrite=args.overwrite, subtract_median=args.subtract_median,
-                           artefact_check=args.artefact_check, **inference_options(args))
+                           artefact_check=args.artefact_check, flatten_noise=args.flatten_noise,
+                           **inference_options(args))
         self.pictures = None  # a PictureWorker when the files run in this process
 
     def __call__(self, path: str) -> dict:
@@ -84,6 +89,12 @@ def run(args: argparse.Namespace) -> int:
             print(f"  {len(r['artefacts'])} island(s) removed as calibration artefacts: the negated image repeats them "
                   f"around a source of up to {brightest:.0f} sigma (outlines: {r['artefacts_reg']}; "
                   "--no-artefact-check keeps them)")
+        if r.get("noise_flattening") == "done":
+            print(f"  its noise varies {r['noise_variation']:.2f}x across the image (primary-beam corrected?): segmented "
+                  "with that divided out (--no-flatten gives the image as it is)")
+        elif str(r.get("noise_flattening", "")).startswith("skipped"):
+            print(f"  its noise varies {r['noise_variation']:.2f}x across the image; not flattened ({r['noise_flattening']}): "
+                  "segment the apparent (uncorrected) image or cut the image into pieces")
         if str(r.get("artefact_check", "")).startswith("skipped"):
             print(f"  artefact check {r['artefact_check']}: cut the image into pieces to have it checked")
         level = r.get("background_sigma", 0.0)

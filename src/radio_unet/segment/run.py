@@ -19,11 +19,12 @@ from ..plots.worker import draw_now
 from ..stats import background_level
 from . import artefacts as artefact_rule
 from .backends import DEFAULT_TTA
+from .flatten import FLATTEN_RULE, MIN_VARIATION, flatten
 from .load import Segmenter, load_segmenter
 from .resample import back_to_grid, match_resolution
 from .tiling import release_pages
 
-__all__ = ["output_stem", "output_paths", "is_finished", "segment_file", "cached_segmenter", "class_cards",
+__all__ = ["output_stem", "output_paths", "is_finished", "segment_file", "cached_segmenter", "class_cards", "flatten_image",
            "class_names_from_header", "artefact_regions_path", "BLANK_CLASS", "PICTURE_PIXELS"]
 
 _SUFFIXES = re.compile(r"(\.fits|\.fit|\.fts)(\.gz|\.fz|\.bz2)?$", re.IGNORECASE)
@@ -156,6 +157,7 @@ def segment_file(
     overwrite: bool = False,
     subtract_median: bool = False,
     artefact_check: bool = True,
+    flatten_noise: bool = True,
     draw: Callable | None = None,
 ) -> dict:
     """Segment one FITS image and write its outputs.
@@ -187,6 +189,13 @@ def segment_file(
     :mod:`radio_unet.segment.artefacts`): probability 0, class 'background',
     outlines in ``<stem>.artefacts.reg``.
 
+    ``flatten_noise`` (on by default; noise-relative models only: an absolute normalisation keeps the image's
+    scale) measures how the noise changes across the image (a primary-beam-corrected
+    pointing: growing outwards), fits a smooth surface to it and, where it varies by 10% or more, gives the network
+    the image divided by it (:mod:`radio_unet.segment.flatten`); the outputs stay on the input's grid and the
+    picture shows the input as it is. Images over :data:`FLATTEN_MAX_PIXELS` are not flattened (the flattened copy
+    is held in memory; ``noise_flattening`` says so).
+
     ``draw(target, *args, **kwargs)`` makes the picture (default:
     :func:`~radio_unet.plots.worker.draw_now`, at once, in this process);
     ``radio-unet segment`` passes
@@ -198,7 +207,8 @@ def segment_file(
     dict
         ``input``, output paths, ``skipped`` (already finished), resampling
         factor, the fraction of valid pixels above ``threshold``,
-        ``background_sigma``, ``artefact_check`` (what the check did: 'off',
+        ``background_sigma``, ``noise_variation`` (the fitted noise surface's max / min) and ``noise_flattening``
+        ('off', 'not needed', 'done' or why it was skipped), ``artefact_check`` (what the check did: 'off',
         'not needed', 'done' or why it was skipped), ``artefacts`` (a
         record per island removed:
         :func:`~radio_unet.segment.artefacts.sign_symmetric_islands`) and,
@@ -206,6 +216,7 @@ def segment_file(
     """
     segmenter = cached_segmenter(str(model), backend, device, precision, bool(tta), bool(compile), calibration)
     paths = output_paths(path, out_dir, classes=segmenter.multiclass)
+    flatten_noise = bool(flatten_noise) and segmenter.normalization.kind == "snr"  # absolute scales stay absolute
     peak = None
     if peak_threshold is not None:  # the island filter needs scipy.ndimage: imported only when it is asked for
         from ..islands import active_peak  # scipy.ndimage: kept off the lean segment path
@@ -214,6 +225,7 @@ def segment_file(
     optional = {**({"peak_threshold": peak} if peak else {}), **({"tta": True} if tta else {}),
                 **({"subtract_median": True} if subtract_median else {}),
                 **({"artefact_check": artefact_rule.RULE} if artefact_check else {}),
+                **({"flatten_noise": FLATTEN_RULE} if flatten_noise else {}),
                 **({"rms": SNR_RMS_RULE} if segmenter.normalization.kind == "snr" and tiling == "paper" else {})}
     signature = _signature(segmenter, {"tiling": tiling, "threshold": threshold, "precision": precision,
                                        "read": {k: str(v) for k, v in (read_options or {}).items()}, **optional})
@@ -221,19 +233,22 @@ def segment_file(
         return {"input": str(path), "skipped": True, **{k: str(v) for k, v in paths.items()}}
     remove_stale_temporaries([*paths.values(), artefact_regions_path(paths["reg"])])  # left by a killed earlier run
     image = read_image(path, memmap=_can_memmap(path), **(read_options or {}))
-    work, factor, background_sigma, noise = _network_input(image, segmenter.card, subtract_median=subtract_median)
+    flat, variation, flattening = flatten_image(image, segmenter.card) if flatten_noise else (image, float("nan"), "off")
+    work, factor, background_sigma, noise = _network_input(flat, segmenter.card, subtract_median=subtract_median)
     provenance = {"model": str(model), "model_sha256": segmenter.card.sha256, "input": Path(path).name, "tiling": tiling,
                   "precision": precision, "threshold": threshold, **optional, "resample": factor,
-                  "background_sigma": round(background_sigma, 3), "signature": signature}
+                  "background_sigma": round(background_sigma, 3), "noise_flattening": flattening,
+                  **({"noise_variation": round(variation, 3)} if np.isfinite(variation) else {}), "signature": signature}
     header = image_header(image.wcs, beam=image.beam, unit="probability", provenance=provenance)
     # The probability map is written last: its signature marks the outputs as finished.
     with open_image_memmap(paths["prob"], image.shape, np.float32, header) as prob:
-        flagged, artefacts, check = _probabilities(segmenter, work, image, factor, tiling, paths, header, prob,
+        flagged, artefacts, check = _probabilities(segmenter, work, flat, factor, tiling, paths, header, prob,
                                                    threshold=threshold, artefact_check=artefact_check, noise=noise)
         fraction = _write_products(paths, segmenter, image, prob, header, threshold=threshold, peak=peak,
                                    flagged=flagged, picture=png, title=Path(path).name, draw=draw)
     return {"input": str(path), "skipped": False, "resample": factor, "fraction_above": fraction,
-            "background_sigma": background_sigma, "artefact_check": check, "artefacts": artefacts,
+            "background_sigma": background_sigma, "noise_variation": variation, "noise_flattening": flattening,
+            "artefact_check": check, "artefacts": artefacts,
             **({"artefacts_reg": str(artefact_regions_path(paths["reg"]))} if artefacts else {}),
             **{k: str(v) for k, v in paths.items()}}
 
@@ -356,6 +371,22 @@ def _write_artefact_regions(reg: Path, flagged: np.ndarray | None, wcs) -> None:
     step = thumbnail_step(flagged.shape)
     write_ds9_polygons(path, [p * step for p in mask_polygons(any_pool(flagged, step))], wcs, color="red",
                        text="artefact (sign-symmetric)")
+
+
+#: Largest image (pixels) that ``segment_file`` flattens: the flattened copy is held in memory (256 MB at this size).
+FLATTEN_MAX_PIXELS = 8192 * 8192
+
+
+def flatten_image(image, card) -> tuple:
+    """``(image, variation, what was done)``: ``image`` with its smoothly varying noise divided out
+    (:func:`radio_unet.segment.flatten.flatten`) where that noise varies by :data:`~radio_unet.segment.flatten.MIN_VARIATION`
+    or more, else ``image`` itself."""
+    data, variation = flatten(image.data, _beam_pixels(image, card), max_pixels=FLATTEN_MAX_PIXELS)
+    if data is not image.data:
+        return replace(image, data=data), variation, "done"
+    if variation >= MIN_VARIATION:
+        return image, variation, f"skipped: {image.shape[1]}x{image.shape[0]} px is over {FLATTEN_MAX_PIXELS / 1e6:.0f} Mpx"
+    return image, variation, "not needed"
 
 
 def _network_input(image, card, *, subtract_median: bool):
