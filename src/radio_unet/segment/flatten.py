@@ -6,7 +6,8 @@ direction-dependent artefacts vary in depth too. The network was trained on wind
 normalises each window by one rms (:mod:`radio_unet.segment.engine`), so a faint halo where the noise is low reads
 as a third of its signal-to-noise ratio (``benchmarks/pb_corrected.py``). Here the image's noise is measured in boxes
 (photutils ``Background2D``: 3-sigma clipped MAD standard deviation in boxes of :data:`BOX_BEAMS` beams on a
-decimated copy), a smooth surface (the exponential of a quadratic in x and y, boxes raised by emission clipped) is
+decimated copy from which the mean over :data:`SMOOTH_BEAMS` beams has been subtracted, so that smooth emission is not
+taken for noise), a smooth surface (the exponential of a quadratic in x and y, boxes raised by emission clipped) is
 fitted to it, and the image is multiplied by ``min(surface) / surface`` where the surface varies by at least
 :data:`MIN_VARIATION` over the image: the image the network gets has the same noise everywhere, as the uncorrected
 (apparent) image of a pointing has. A smooth surface, not a map of the boxes: a map follows the emission in each box
@@ -19,11 +20,14 @@ import math
 
 import numpy as np
 
-__all__ = ["BOX_BEAMS", "MIN_VARIATION", "MAX_DECIMATED_PIXELS", "FLATTEN_RULE", "box_rms", "fit_log_quadratic",
+__all__ = ["BOX_BEAMS", "SMOOTH_BEAMS", "MIN_VARIATION", "box_mean", "MAX_DECIMATED_PIXELS", "FLATTEN_RULE", "box_rms", "fit_log_quadratic",
            "evaluate_surface", "noise_surface", "flatten"]
 
 #: Box of the noise measurement, in beam FWHMs.
 BOX_BEAMS = 16
+#: Structure smoother than this many beams (the mean in a box this wide) is subtracted before the noise is measured:
+#: a bright halo or Galactic emission would otherwise raise its boxes' rms and be taken for noise.
+SMOOTH_BEAMS = 3
 #: The fitted surface's max / min over the image below which the image is left as it is.
 MIN_VARIATION = 1.1
 #: The noise is measured on a copy decimated to at most this many pixels (every n-th pixel keeps the pixel rms).
@@ -31,7 +35,8 @@ MAX_DECIMATED_PIXELS = 4_000_000
 #: Fewest boxes with a measurement for a fit (six coefficients).
 MIN_BOXES = 12
 #: Part of the outputs' signature (radio_unet.segment.run): changing the procedure redoes the outputs.
-FLATTEN_RULE = f"quadratic log-rms surface, boxes of {BOX_BEAMS} beams, applied above {MIN_VARIATION}"
+FLATTEN_RULE = (f"quadratic log-rms surface, boxes of {BOX_BEAMS} beams after subtracting {SMOOTH_BEAMS}-beam means, "
+                f"applied above {MIN_VARIATION}")
 
 
 def box_rms(data: np.ndarray, beam_pixels: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -54,6 +59,7 @@ def box_rms(data: np.ndarray, beam_pixels: float) -> tuple[np.ndarray, np.ndarra
     ny, nx = data.shape
     step = max(1, int(beam_pixels // 2), math.ceil(math.sqrt(ny * nx / MAX_DECIMATED_PIXELS)))
     small = np.asarray(data[::step, ::step], np.float32)
+    small = small - box_mean(small, max(3, int(round(SMOOTH_BEAMS * beam_pixels / step)) | 1))
     box = max(8, int(round(BOX_BEAMS * beam_pixels / step)))
     empty = np.zeros(0)
     valid = np.isfinite(small)
@@ -75,6 +81,27 @@ def box_rms(data: np.ndarray, beam_pixels: float) -> tuple[np.ndarray, np.ndarra
     keep = (np.asarray(counts) >= 0.5 * box * box) & np.isfinite(mesh) & (mesh > 0)
     centre = lambda i: ((i + 0.5) * box - 0.5) * step + 0.5 * (step - 1)  # noqa: E731 - pixel of data
     return centre(iy[keep]), centre(ix[keep]), mesh[keep]
+
+
+def box_mean(data: np.ndarray, size: int) -> np.ndarray:
+    """Mean of the valid (finite) pixels in a ``size`` x ``size`` box around each pixel (NaN where there is none, or
+    where ``data`` is blank), from cumulative sums.
+
+    Examples
+    --------
+    >>> box_mean(np.array([[1.0, 2.0, 3.0], [4.0, np.nan, 6.0]]), 3).astype(float).round(2).tolist()
+    [[2.33, 3.2, 3.67], [2.33, nan, 3.67]]
+    """
+    half = int(size) // 2
+    valid = np.isfinite(data)
+    sums = []
+    for a in (np.where(valid, data, 0.0).astype(np.float64), valid.astype(np.float64)):
+        c = np.pad(a, ((half + 1, half), (half + 1, half))).cumsum(axis=0).cumsum(axis=1)
+        k = 2 * half + 1
+        sums.append(c[k:, k:] - c[:-k, k:] - c[k:, :-k] + c[:-k, :-k])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = sums[0] / sums[1]
+    return np.where(valid, mean, np.nan).astype(np.float32)
 
 
 def _design(y: np.ndarray, x: np.ndarray, shape: tuple[int, int]) -> np.ndarray:

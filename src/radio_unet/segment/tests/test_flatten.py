@@ -49,6 +49,17 @@ def test_a_primary_beam_correction_is_measured_and_divided_out_despite_emission(
     assert data[10:90, 10:90].std() / data[180:300, 180:300].std() > 1.6  # as it was: twice the noise in a corner
 
 
+def test_a_bright_extended_halo_is_not_taken_for_noise():
+    """A halo of r_e 20 beams at 50 sigma filling the middle of uniform noise: smooth emission is subtracted before
+    the noise is measured, so the fitted surface stays nearly flat (without that subtraction its boxes' rms rises
+    several times towards the centre)."""
+    shape = (480, 480)
+    y, x = np.mgrid[: shape[0], : shape[1]]
+    halo = 50.0 * np.exp(-np.hypot(x - 240, y - 240) / 60.0)
+    _, _, variation = noise_surface(_noise(shape, seed=5) + halo, BEAM)
+    assert variation < 1.3
+
+
 def test_uniform_noise_and_small_images_are_left_as_they_are():
     """Uniform noise varies by less than MIN_VARIATION: the same array comes back (no copy); an image too small for
     enough boxes is not fitted; blank pixels stay blank in a flattened image."""
