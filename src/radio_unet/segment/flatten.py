@@ -59,12 +59,12 @@ def box_rms(data: np.ndarray, beam_pixels: float) -> tuple[np.ndarray, np.ndarra
     ny, nx = data.shape
     step = max(1, int(beam_pixels // 2), math.ceil(math.sqrt(ny * nx / MAX_DECIMATED_PIXELS)))
     small = np.asarray(data[::step, ::step], np.float32)
-    small = small - box_mean(small, max(3, int(round(SMOOTH_BEAMS * beam_pixels / step)) | 1))
     box = max(8, int(round(BOX_BEAMS * beam_pixels / step)))
     empty = np.zeros(0)
     valid = np.isfinite(small)
     if min(small.shape) < 2 * box or not valid.any():
         return empty, empty, empty
+    small = small - box_mean(small, max(3, int(round(SMOOTH_BEAMS * beam_pixels / step)) | 1))  # a new array: small may view data
     # imported only for images of two boxes or more (photutils: about 0.3 s of a small image's segment run)
     from astropy.stats import SigmaClip
     from photutils.background import Background2D, MADStdBackgroundRMS, MedianBackground
