@@ -40,7 +40,7 @@ from _report import prepend_report  # noqa: E402
 import radio_unet  # noqa: E402
 import radio_unet.segment.engine as engine  # noqa: E402
 from radio_unet.data.normalize import normalize_snr  # noqa: E402
-from radio_unet.evaluate.realsky import beam_convolve, halo_profile, inject, iou  # noqa: E402
+from radio_unet.evaluate.realsky import beam_convolve, halo_profile, inject, iou, primary_beam  # noqa: E402
 from radio_unet.io import read_image, write_image  # noqa: E402
 from radio_unet.segment.run import segment_file  # noqa: E402
 from radio_unet.stats import robust_rms  # noqa: E402
@@ -54,14 +54,6 @@ CORNER_GAINS = (1.0, 3.0)
 POSITIONS = ((600, 600), (350, 700), (900, 420))
 LEVELS = (2.0, 4.0)
 R_E = 16.0
-
-
-def primary_beam(shape: tuple[int, int], corner_gain: float) -> np.ndarray:
-    """A Gaussian primary beam, 1 at the centre and ``1 / corner_gain`` at the corners."""
-    ny, nx = shape
-    y, x = np.mgrid[:ny, :nx]
-    r2 = ((x - nx / 2) ** 2 + (y - ny / 2) ** 2) / (nx / 2) ** 2  # 2 at the corners
-    return np.exp(-np.log(corner_gain) * r2 / 2.0)
 
 
 def local_rms_normalizer(box_factor: float):

@@ -74,10 +74,10 @@ def score_preset(segmenter, folder: Path, *, n: int, external: bool, flatten_noi
 
     ids = list(pd.read_csv(folder / "manifest.csv")["id"])[:n]
     t0 = time.perf_counter()
-    from radio_unet.segment.run import flatten_image
+    from radio_unet.segment.run import flatten_image, flattens_noise
 
     def predict(image):  # as segment_file: the noise flattened where it varies across the field
-        return segmenter(flatten_image(image, segmenter.card)[0] if flatten_noise else image)
+        return segmenter(flatten_image(image, segmenter.card)[0] if flattens_noise(segmenter, flatten_noise) else image)
 
     scores = evaluate_dataset(folder, predict_image=predict, ids=ids, external=external,
                               network=network_method(segmenter.tta),
@@ -140,7 +140,7 @@ def main(argv=None) -> int:
         folder = Path(args.data) / PRESETS[name][0]
         ensure_fields(name, folder, args.n)
         summary, per_class, seconds = score_preset(segmenter, folder, n=args.n, external=args.external,
-                                                   flatten_noise=args.flatten_noise and segmenter.normalization.kind == "snr")
+                                                   flatten_noise=args.flatten_noise)
         net = summary.iloc[0]
         goal = PRESETS[name][3]
         rows.append(f"| {name} | {net['images']} | {net['mean_iou']:.3f} | {goal:.2f} | {'PASS' if net['mean_iou'] >= goal else 'FAIL'} | "

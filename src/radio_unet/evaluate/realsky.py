@@ -39,6 +39,7 @@ __all__ = [
     "halo_profile",
     "relic_profile",
     "spoke_profile",
+    "primary_beam",
     "beam_convolve",
     "inject",
     "false_positive_fraction",
@@ -194,6 +195,22 @@ def spoke_profile(
         across = dx * np.sin(angle) - dy * np.cos(angle)  # distance from the line
         out += (-1) ** i * np.exp(-0.5 * (across / width_pix) ** 2)
     return out * np.minimum(1.0, core_pix / np.maximum(r, 1e-9))
+
+
+def primary_beam(shape: tuple[int, int], corner_gain: float) -> np.ndarray:
+    """A Gaussian primary-beam response, 1 at the image centre and ``1 / corner_gain`` at the corners.
+
+    Dividing an image by it makes the noise grow outwards as in a primary-beam-corrected pointing.
+
+    Examples
+    --------
+    >>> primary_beam((100, 100), 3.0)[[50, 0], [50, 0]].round(3).tolist()  # centre, corner
+    [1.0, 0.333]
+    """
+    ny, nx = shape
+    dx, dy = _grid(shape, (nx / 2, ny / 2))
+    r2 = (dx**2 + dy**2) / (nx / 2) ** 2  # 2 at the corners
+    return np.exp(-np.log(corner_gain) * r2 / 2.0)
 
 
 def beam_convolve(model: np.ndarray, beam_major_pix: float, beam_minor_pix: float, pa_deg: float) -> np.ndarray:

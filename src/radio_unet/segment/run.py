@@ -25,7 +25,7 @@ from .resample import back_to_grid, match_resolution
 from .tiling import release_pages
 
 __all__ = ["output_stem", "output_paths", "is_finished", "segment_file", "cached_segmenter", "class_cards", "flatten_image",
-           "class_names_from_header", "artefact_regions_path", "BLANK_CLASS", "PICTURE_PIXELS"]
+           "flattens_noise", "class_names_from_header", "artefact_regions_path", "BLANK_CLASS", "PICTURE_PIXELS"]
 
 _SUFFIXES = re.compile(r"(\.fits|\.fit|\.fts)(\.gz|\.fz|\.bz2)?$", re.IGNORECASE)
 
@@ -216,7 +216,7 @@ def segment_file(
     """
     segmenter = cached_segmenter(str(model), backend, device, precision, bool(tta), bool(compile), calibration)
     paths = output_paths(path, out_dir, classes=segmenter.multiclass)
-    flatten_noise = bool(flatten_noise) and segmenter.normalization.kind == "snr"  # absolute scales stay absolute
+    flatten_noise = flattens_noise(segmenter, flatten_noise)
     peak = None
     if peak_threshold is not None:  # the island filter needs scipy.ndimage: imported only when it is asked for
         from ..islands import active_peak  # scipy.ndimage: kept off the lean segment path
@@ -375,6 +375,12 @@ def _write_artefact_regions(reg: Path, flagged: np.ndarray | None, wcs) -> None:
 
 #: Largest image (pixels) that ``segment_file`` flattens: the flattened copy is held in memory (256 MB at this size).
 FLATTEN_MAX_PIXELS = 8192 * 8192
+
+
+def flattens_noise(segmenter: Segmenter, requested: bool = True) -> bool:
+    """Whether ``segment_file`` flattens the noise for this network when ``requested``: only for noise-relative
+    models (an absolute normalisation keeps the image's scale)."""
+    return bool(requested) and segmenter.normalization.kind == "snr"
 
 
 def flatten_image(image, card) -> tuple:

@@ -68,7 +68,7 @@ def test_a_primary_beam_corrected_field_is_segmented_like_its_apparent_image(tmp
     (.08)."""
     from dataclasses import replace
 
-    from radio_unet.evaluate.realsky import beam_convolve, halo_profile, inject, iou
+    from radio_unet.evaluate.realsky import beam_convolve, halo_profile, inject, iou, primary_beam
     from radio_unet.io import write_image
 
     cut = read_image(next(p for p in LOTSS if p.name.startswith("P205")))
@@ -76,8 +76,7 @@ def test_a_primary_beam_corrected_field_is_segmented_like_its_apparent_image(tmp
     wcs.wcs.crpix = wcs.wcs.crpix + 400
     image = replace(cut, data=np.pad(cut.data, 400, mode="reflect"), wcs=wcs)
     rms = robust_rms(cut.data)
-    y, x = np.mgrid[: image.shape[0], : image.shape[1]]
-    beam = np.exp(-np.log(3.0) * ((x - 600) ** 2 + (y - 600) ** 2) / 600**2 / 2.0)
+    beam = primary_beam(image.shape, 3.0)
     scale = cut.pixel_scale_arcsec
     model = beam_convolve(halo_profile(image.shape, (600, 600), 16.0), cut.beam.major / scale, cut.beam.minor / scale,
                           cut.beam.pa)

@@ -8,17 +8,10 @@ from astropy.io import fits
 
 from radio_unet.cli import main
 from radio_unet.conftest import celestial_header, write_fits
+from radio_unet.evaluate.realsky import primary_beam
 from radio_unet.segment.flatten import MIN_VARIATION, evaluate_surface, flatten, noise_surface
 
 BEAM = 3.0  # pixels: 6" at 2"/px, the tiny models' card
-
-
-def _gain(shape, corner_gain):
-    """A Gaussian primary beam: 1 at the centre, 1 / corner_gain at the corners."""
-    ny, nx = shape
-    y, x = np.mgrid[:ny, :nx]
-    r2 = ((x - nx / 2) ** 2 + (y - ny / 2) ** 2) / (nx / 2) ** 2
-    return np.exp(-np.log(corner_gain) * r2 / 2.0)
 
 
 def _noise(shape, seed=0):
@@ -34,7 +27,7 @@ def test_a_primary_beam_correction_is_measured_and_divided_out_despite_emission(
     1 / beam within 15%, and is not pulled up by a bright extended source in one corner; the flattened image has
     the same noise at the centre and in a corner."""
     shape = (480, 480)
-    gain = _gain(shape, 3.0)
+    gain = primary_beam(shape, 3.0)
     data = _noise(shape) / gain
     y, x = np.mgrid[: shape[0], : shape[1]]
     data += 30.0 * np.exp(-((x - 400) ** 2 + (y - 90) ** 2) / (2 * 25.0**2))  # emission in one box or two
@@ -70,7 +63,7 @@ def test_uniform_noise_and_small_images_are_left_as_they_are():
     np.testing.assert_array_equal(data, before)  # measured on a copy: the caller's image is never changed
     small, v = flatten(data[:60, :60], BEAM)
     assert small is not None and v == 1.0
-    corrected = data / _gain(data.shape, 3.0)
+    corrected = data / primary_beam(data.shape, 3.0)
     corrected[:20] = np.nan
     flat, v = flatten(corrected, BEAM)
     assert v > MIN_VARIATION and np.isnan(flat[:20]).all() and np.isfinite(flat[20:]).all()
@@ -90,7 +83,7 @@ def test_segment_flattens_a_corrected_pointing_as_its_apparent_image(tmp_path, t
     noise is not flattened."""
     apparent = _noise((480, 480), seed=2)
     apparent[200:280, 200:280] += 2.0  # something for the network to see
-    corrected = apparent / _gain(apparent.shape, 3.0)
+    corrected = apparent / primary_beam(apparent.shape, 3.0)
     a, c = _fits(tmp_path, "apparent.fits", apparent), _fits(tmp_path, "corrected.fits", corrected)
     common = ["--model", str(tiny_classifier), "--no-png", "--no-artefact-check"]
     assert main(["segment", str(a), str(c), "-o", str(tmp_path / "flat"), *common]) == 0
@@ -114,7 +107,7 @@ def test_an_absolute_normalisation_is_never_flattened(tmp_path, tiny_model):
     the outputs' signature."""
     from radio_unet.segment.run import segment_file
 
-    c = _fits(tmp_path, "corrected.fits", _noise((480, 480), seed=3) / _gain((480, 480), 3.0))
+    c = _fits(tmp_path, "corrected.fits", _noise((480, 480), seed=3) / primary_beam((480, 480), 3.0))
     result = segment_file(c, tmp_path / "out", model=str(tiny_model), png=False, artefact_check=False)
     assert result["noise_flattening"] == "off"
     assert "flatten" not in fits.getheader(result["prob"])["HIERARCH RUNET SIGNATURE"]
@@ -124,7 +117,7 @@ def test_an_absolute_normalisation_is_never_flattened(tmp_path, tiny_model):
 def test_flattening_divides_by_the_fitted_surface_exactly(corner_gain):
     """flatten multiplies by min(surface) / surface: the ratio of output to input is the fitted surface's inverse,
     scaled to 1 where the surface is lowest."""
-    data = _noise((480, 480), seed=4) / _gain((480, 480), corner_gain)
+    data = _noise((480, 480), seed=4) / primary_beam((480, 480), corner_gain)
     coefficients, lowest, _ = noise_surface(data, BEAM)
     flat, _ = flatten(data, BEAM)
     np.testing.assert_allclose(flat / data, lowest / evaluate_surface(coefficients, data.shape), rtol=1e-5)
