@@ -490,7 +490,8 @@ def image_header(
     for key, value in (extra_header or {}).items():
         header[key] = value
     for key, value in (provenance or {}).items():
-        if isinstance(value, (list, tuple, dict)):
+        # FITS cards hold neither containers nor NaN/inf numbers: those are written as text
+        if isinstance(value, (list, tuple, dict)) or (isinstance(value, (float, np.floating)) and not math.isfinite(value)):
             value = str(value)
         header[f"HIERARCH RUNET {str(key).upper()}"] = value
     return header

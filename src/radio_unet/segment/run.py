@@ -238,7 +238,7 @@ def segment_file(
     provenance = {"model": str(model), "model_sha256": segmenter.card.sha256, "input": Path(path).name, "tiling": tiling,
                   "precision": precision, "threshold": threshold, **optional, "resample": factor,
                   "background_sigma": round(background_sigma, 3), "noise_flattening": flattening,
-                  **({"noise_variation": round(variation, 3)} if np.isfinite(variation) else {}), "signature": signature}
+                  "noise_variation": round(variation, 3), "signature": signature}
     header = image_header(image.wcs, beam=image.beam, unit="probability", provenance=provenance)
     # The probability map is written last: its signature marks the outputs as finished.
     with open_image_memmap(paths["prob"], image.shape, np.float32, header) as prob:

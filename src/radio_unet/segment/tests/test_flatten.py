@@ -121,3 +121,15 @@ def test_flattening_divides_by_the_fitted_surface_exactly(corner_gain):
     coefficients, lowest, _ = noise_surface(data, BEAM)
     flat, _ = flatten(data, BEAM)
     np.testing.assert_allclose(flat / data, lowest / evaluate_surface(coefficients, data.shape), rtol=1e-5)
+
+
+def test_an_image_without_noise_is_segmented_with_its_unmeasurable_numbers_as_text(tmp_path, tiny_classifier):
+    """An image of zeros has no rms: its background level and noise variation are NaN, which a FITS card cannot
+    hold; they are written as text and the image is segmented (it was an error from astropy's header code)."""
+    from radio_unet.segment.run import segment_file
+
+    result = segment_file(_fits(tmp_path, "zeros.fits", np.zeros((480, 480), np.float32)), tmp_path / "out",
+                          model=str(tiny_classifier), png=False)
+    header = fits.getheader(result["prob"])
+    assert header["HIERARCH RUNET BACKGROUND_SIGMA"] == "nan" and result["noise_flattening"] == "not needed"
+    assert header["HIERARCH RUNET NOISE_VARIATION"] == 1.0
