@@ -90,8 +90,8 @@ def run(args: argparse.Namespace) -> int:
                   f"around a source of up to {brightest:.0f} sigma (outlines: {r['artefacts_reg']}; "
                   "--no-artefact-check keeps them)")
         if r.get("noise_flattening") == "done":
-            print(f"  its noise varies {r['noise_variation']:.2f}x across the image (primary-beam corrected?): segmented "
-                  "with that divided out (--no-flatten gives the image as it is)")
+            print(f"  its noise varies {r['noise_variation']:.2f}x across the image: segmented with a smooth fit to it "
+                  "divided out (--no-flatten gives the image as it is)")
         elif str(r.get("noise_flattening", "")).startswith("skipped"):
             print(f"  its noise varies {r['noise_variation']:.2f}x across the image; not flattened ({r['noise_flattening']}): "
                   "segment the apparent (uncorrected) image or cut the image into pieces")
