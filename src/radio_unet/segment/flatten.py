@@ -20,6 +20,8 @@ import math
 
 import numpy as np
 
+from ..stats import box_background
+
 __all__ = ["BOX_BEAMS", "SMOOTH_BEAMS", "MIN_VARIATION", "box_mean", "MAX_DECIMATED_PIXELS", "FLATTEN_RULE", "box_rms", "fit_log_quadratic",
            "evaluate_surface", "noise_surface", "flatten"]
 
@@ -65,14 +67,8 @@ def box_rms(data: np.ndarray, beam_pixels: float) -> tuple[np.ndarray, np.ndarra
     if min(small.shape) < 2 * box or not valid.any():
         return empty, empty, empty
     small = small - box_mean(small, max(3, int(round(SMOOTH_BEAMS * beam_pixels / step)) | 1))  # a new array: small may view data
-    # imported only for images of two boxes or more (photutils: about 0.3 s of a small image's segment run)
-    from astropy.stats import SigmaClip
-    from photutils.background import Background2D, MADStdBackgroundRMS, MedianBackground
-
-    try:
-        bkg = Background2D(small, box, mask=~valid, filter_size=1, sigma_clip=SigmaClip(3.0),
-                           bkg_estimator=MedianBackground(), bkg_rms_estimator=MADStdBackgroundRMS())
-    except ValueError:  # every box masked
+    bkg = box_background(small, box, valid=valid)
+    if bkg is None:  # every box masked
         return empty, empty, empty
     mesh = np.asarray(bkg.background_rms_mesh, np.float64)
     iy, ix = np.mgrid[: mesh.shape[0], : mesh.shape[1]]
