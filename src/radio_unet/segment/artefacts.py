@@ -49,7 +49,8 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["SOURCE_RATIO", "AREA_RATIO", "STRENGTH_RATIO", "MARGIN_BEAMS", "RULE", "MAX_PIXELS", "may_hold_artefacts",
-           "sign_symmetric_islands", "with_fringe"]
+           "sign_symmetric_islands", "with_fringe", "RADIAL_ELONGATION", "RADIAL_MISS_BEAMS", "RADIAL_MIN_ISLANDS",
+           "RADIAL_MIN_ANGLE", "radial_islands"]
 
 #: A source at least this many times brighter than an island (peak over the island's median) can make artefacts at
 #: the island's brightness: calibration errors leave residuals of ~1-3% of a source's peak.
@@ -60,8 +61,18 @@ AREA_RATIO = 0.25
 STRENGTH_RATIO = 0.5
 #: How far (beams) beyond the island's own range of distances from the source a twin may lie.
 MARGIN_BEAMS = 2.0
+#: Radial streaks (:func:`radial_islands`): an island at least this elongated (major / minor axis of its pixels'
+#: second moments) ...
+RADIAL_ELONGATION = 3.0
+#: ... whose major axis, drawn through its centroid, passes within this many beams of a bright source ...
+RADIAL_MISS_BEAMS = 1.0
+#: ... is a spoke of that source when at least this many such islands point at it ...
+RADIAL_MIN_ISLANDS = 2
+#: ... from directions at least this many degrees apart (two pieces of one streak do not count twice).
+RADIAL_MIN_ANGLE = 20.0
 #: The rule and its constants, for the signature of segment's outputs (a change makes finished outputs stale).
-RULE = f"sign-symmetry {SOURCE_RATIO:g} {AREA_RATIO:g} {STRENGTH_RATIO:g} {MARGIN_BEAMS:g}"
+RULE = (f"sign-symmetry {SOURCE_RATIO:g} {AREA_RATIO:g} {STRENGTH_RATIO:g} {MARGIN_BEAMS:g}; radial {RADIAL_ELONGATION:g} "
+        f"{RADIAL_MISS_BEAMS:g} {RADIAL_MIN_ISLANDS:d} {RADIAL_MIN_ANGLE:g}")
 #: Larger images are not checked (their full-size working arrays, a second network pass in memory): cut them up.
 MAX_PIXELS = 8192 * 8192
 
@@ -140,6 +151,104 @@ def sign_symmetric_islands(
                                 "source_y": int(sy), "source_peak": round(float(peak), 1),
                                 "twin_pixels": int(twins.size), "twin_brightness": round(float(np.median(twins)), 2)})
                 break
+    return flagged, records
+
+
+def radial_islands(
+    snr: np.ndarray,
+    above: np.ndarray,
+    *,
+    beam_pixels: float,
+    source_ratio: float = SOURCE_RATIO,
+    elongation: float = RADIAL_ELONGATION,
+    miss_beams: float = RADIAL_MISS_BEAMS,
+    min_islands: int = RADIAL_MIN_ISLANDS,
+    min_angle_deg: float = RADIAL_MIN_ANGLE,
+) -> tuple[np.ndarray, list[dict]]:
+    """The islands of ``above`` that are spokes of a bright source: straight streaks pointing at it from several sides.
+
+    Calibration errors of a bright source leave radial streaks (spokes) around it, and the network need not call
+    their negative halves diffuse in the negated image, which :func:`sign_symmetric_islands` relies on. A relic is
+    elongated too, but its long axis passing through a source 30 times brighter is a coincidence, and two such
+    islands around one source from different directions a far rarer one.
+
+    For each island of at least one beam area (median brightness ``b`` rms, at least 1) that does not contain the
+    source: it is *radial* to a source brighter than ``source_ratio * b`` when the axis ratio of its pixels' second
+    moments is at least ``elongation`` and its major axis, through its centroid, passes within ``miss_beams`` beams
+    of the source's brightest pixel. A source with at least ``min_islands`` radial islands whose directions (from
+    the source) lie at least ``min_angle_deg`` apart has all of them flagged.
+
+    Parameters
+    ----------
+    snr : numpy.ndarray
+        The image in units of its rms, its background level subtracted (NaN allowed).
+    above : numpy.ndarray of bool
+        The mask of the image (probability of diffuse emission >= threshold).
+    beam_pixels : float
+        Beam FWHM (major axis) in pixels.
+    source_ratio, elongation, miss_beams, min_islands, min_angle_deg : float
+        The rule's constants (:data:`SOURCE_RATIO`, :data:`RADIAL_ELONGATION`, ...).
+
+    Returns
+    -------
+    (numpy.ndarray, list of dict)
+        The mask of the flagged islands and one record per island: ``pixels``, ``brightness`` (median, rms),
+        ``source_x``, ``source_y``, ``source_peak`` (rms), ``elongation``, ``miss_beams`` and ``direction_deg``.
+
+    Examples
+    --------
+    >>> snr = np.zeros((80, 80)); snr[40, 40] = 5000.0                          # a bright source
+    >>> snr[40, 52:75] = 4.0; snr[10:30, 40] = 4.0; snr[60:64, 10:14] = 4.0    # two spokes and a blob
+    >>> mask, records = radial_islands(snr, snr >= 3, beam_pixels=3.0)
+    >>> int(mask.sum()), sorted(r["direction_deg"] for r in records)
+    (43, [-90.0, 0.0])
+    """
+    from scipy import ndimage
+
+    from ..islands import label_islands
+
+    flagged = np.zeros(above.shape, bool)
+    records: list[dict] = []
+    if not above.any():
+        return flagged, records
+    snr = np.nan_to_num(np.asarray(snr, dtype=np.float32), nan=0.0)
+    labels, n = label_islands(above)
+    ids = np.arange(1, n + 1)
+    strength = np.maximum(np.asarray(ndimage.median(snr, labels, ids), dtype=float).reshape(-1), 1.0)
+    sources = _bright_sources(snr, source_ratio * strength.min())
+    candidates: dict[int, list[tuple[int, dict]]] = {}
+    min_pixels = np.pi / (4 * np.log(2)) * beam_pixels**2
+    for i, box in zip(ids, ndimage.find_objects(labels)):
+        iy, ix = np.nonzero(labels[box] == i)
+        if iy.size < max(min_pixels, 3):
+            continue
+        iy, ix = iy + box[0].start, ix + box[1].start
+        cy, cx = iy.mean(), ix.mean()
+        values, vectors = np.linalg.eigh(np.cov(np.stack([ix - cx, iy - cy])))
+        ratio = float(np.sqrt(values[1] / values[0])) if values[0] > 1e-12 else np.inf
+        if ratio < elongation:
+            continue
+        ux, uy = vectors[:, 1]
+        b = strength[i - 1]
+        for k, (sy, sx, peak) in enumerate(sources):
+            if peak < source_ratio * b or labels[sy, sx] == i:
+                continue
+            miss = abs(ux * (sy - cy) - uy * (sx - cx)) / beam_pixels
+            if miss <= miss_beams:
+                candidates.setdefault(k, []).append((int(i), {
+                    "pixels": int(iy.size), "brightness": round(float(b), 2), "source_x": int(sx), "source_y": int(sy),
+                    "source_peak": round(float(peak), 1), "elongation": round(min(ratio, 1e6), 2),
+                    "miss_beams": round(float(miss), 2),
+                    "direction_deg": round(float(np.degrees(np.arctan2(cy - sy, cx - sx))), 1)}))
+    for found in candidates.values():
+        angles = np.radians([record["direction_deg"] for _, record in found])
+        apart = np.degrees(np.abs(np.angle(np.exp(1j * (angles[:, None] - angles[None, :])))))
+        if len(found) < min_islands or not (apart >= min_angle_deg).any() and min_islands > 1:
+            continue
+        for i, record in found:
+            if not flagged[labels == i].any():
+                flagged |= labels == i
+                records.append(record)
     return flagged, records
 
 

@@ -331,6 +331,10 @@ def _flag_artefacts(segmenter: Segmenter, work, image, factor: float, tiling: st
     beam = _beam_pixels(image, segmenter.card)
     flagged, records = artefact_rule.sign_symmetric_islands(snr, above, np.nan_to_num(negated, nan=0.0) >= threshold,
                                                             beam_pixels=beam)
+    records = [{"test": "sign-symmetric", **r} for r in records]
+    spokes, radial = artefact_rule.radial_islands(snr, above & ~flagged, beam_pixels=beam)
+    flagged |= spokes
+    records += [{"test": "radial", **r} for r in radial]
     if records:
         region = artefact_rule.with_fringe(flagged, above, beam_pixels=beam) & np.isfinite(prob)
         prob[region] = 0.0
@@ -370,7 +374,7 @@ def _write_artefact_regions(reg: Path, flagged: np.ndarray | None, wcs) -> None:
         return
     step = thumbnail_step(flagged.shape)
     write_ds9_polygons(path, [p * step for p in mask_polygons(any_pool(flagged, step))], wcs, color="red",
-                       text="artefact (sign-symmetric)")
+                       text="artefact")
 
 
 #: Largest image (pixels) that ``segment_file`` flattens: the flattened copy is held in memory (256 MB at this size).
