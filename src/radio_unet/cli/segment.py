@@ -35,8 +35,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "centred on zero (segment warns above %g sigma), which the network reads as diffuse "
                              "emission everywhere" % OFFSET_WARNING)
     parser.add_argument("--no-artefact-check", dest="artefact_check", action="store_false",
-                        help="keep islands that the negated image repeats around a bright source (by default they are "
-                             "removed as calibration artefacts and outlined in <stem>.artefacts.reg)")
+                        help="keep islands that the negated image repeats around a bright source, and straight "
+                             "streaks pointing at one from several sides (by default they are removed as calibration "
+                             "artefacts and outlined in <stem>.artefacts.reg)")
     parser.add_argument("--no-flatten", dest="flatten_noise", action="store_false",
                         help="give the network the image as it is even where its noise changes across the field (by "
                              "default a smooth fit to the noise, e.g. of a primary-beam-corrected pointing, is divided "
@@ -86,9 +87,11 @@ def run(args: argparse.Namespace) -> int:
         print(f"{r['input']}: {r['prob']} ({state})")
         if r.get("artefacts"):
             brightest = max(a["source_peak"] for a in r["artefacts"])
-            print(f"  {len(r['artefacts'])} island(s) removed as calibration artefacts: the negated image repeats them "
-                  f"around a source of up to {brightest:.0f} sigma (outlines: {r['artefacts_reg']}; "
-                  "--no-artefact-check keeps them)")
+            how = " or ".join(dict.fromkeys({"sign-symmetric": "the negated image repeats them",
+                                             "radial": "they are streaks pointing at it"}[a.get("test", "sign-symmetric")]
+                                            for a in r["artefacts"]))
+            print(f"  {len(r['artefacts'])} island(s) removed as calibration artefacts of a source of up to "
+                  f"{brightest:.0f} sigma: {how} (outlines: {r['artefacts_reg']}; --no-artefact-check keeps them)")
         if r.get("noise_flattening") == "done":
             print(f"  its noise varies {r['noise_variation']:.2f}x across the image: segmented with a smooth fit to it "
                   "divided out (--no-flatten gives the image as it is)")

@@ -185,7 +185,8 @@ def segment_file(
 
     ``artefact_check`` (on by default) segments the negated image too where
     something is called diffuse near a bright source, and removes the islands
-    that it repeats there (calibration artefacts:
+    that it repeats there, and straight streaks that point at such a source
+    from two or more sides (calibration artefacts:
     :mod:`radio_unet.segment.artefacts`): probability 0, class 'background',
     outlines in ``<stem>.artefacts.reg``.
 
@@ -297,7 +298,8 @@ def artefact_regions_path(reg: str | Path) -> Path:
 def _flag_artefacts(segmenter: Segmenter, work, image, factor: float, tiling: str, prob: np.ndarray, *,
                     threshold: float, noise: tuple[float, float] | None = None,
                     class_map: np.ndarray | None = None) -> tuple[np.ndarray | None, list, str]:
-    """The sign-symmetry check of :mod:`radio_unet.segment.artefacts` on a finished probability map.
+    """The artefact check of :mod:`radio_unet.segment.artefacts` on a finished probability map: sign symmetry, then
+    radial streaks (:func:`~radio_unet.segment.artefacts.radial_islands`, on the islands the first test left).
 
     Only when something is called diffuse and the image holds a source bright enough to make artefacts at that
     level is the negated image segmented (the same network, tiling and test-time augmentation); the islands it
@@ -310,7 +312,8 @@ def _flag_artefacts(segmenter: Segmenter, work, image, factor: float, tiling: st
     -------
     (numpy.ndarray or None, list of dict, str)
         The mask of the islands removed (None when the negated image was not segmented), one record per island
-        (:func:`~radio_unet.segment.artefacts.sign_symmetric_islands`) and what the check did: 'not needed' (no
+        (those of :func:`~radio_unet.segment.artefacts.sign_symmetric_islands` and
+        :func:`~radio_unet.segment.artefacts.radial_islands`, with ``test`` naming which) and what the check did: 'not needed' (no
         diffuse call or no source bright enough: decided from the image's peak and the thresholded map, without a
         second network pass), 'done', or why it was skipped.
     """

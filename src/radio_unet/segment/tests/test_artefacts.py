@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from radio_unet.io import RadioImage, Beam
-from radio_unet.segment.artefacts import AREA_RATIO, SOURCE_RATIO, may_hold_artefacts, sign_symmetric_islands
+from radio_unet.segment.artefacts import (AREA_RATIO, RADIAL_MIN_ANGLE, SOURCE_RATIO, may_hold_artefacts,
+                                          radial_islands, sign_symmetric_islands)
 from radio_unet.segment.run import _flag_artefacts
 
 N = 128
@@ -73,6 +74,47 @@ def test_small_or_faint_twins_do_not_remove_a_large_island():
     assert not sign_symmetric_islands(snr, snr >= 1.5, -snr >= 1.5, beam_pixels=3.0)[0].any()
     snr[wide_faint] = -6.0  # as large and as bright: sign-symmetric, an artefact by the rule
     assert sign_symmetric_islands(snr, snr >= 3, -snr >= 3, beam_pixels=3.0)[0][halo].all()
+
+
+def _arc(radius: float, centre: tuple[float, float], a0: float, a1: float) -> np.ndarray:
+    """A 3-px wide arc (a relic's shape) of ``radius`` around ``centre`` from ``a0`` to ``a1`` degrees."""
+    out = np.zeros((N, N), bool)
+    for a in np.radians(np.arange(a0, a1, 0.5)):
+        y, x = int(round(centre[0] + radius * np.sin(a))), int(round(centre[1] + radius * np.cos(a)))
+        out[y - 1 : y + 2, x - 1 : x + 2] = True
+    return out
+
+
+def test_radial_streaks_from_two_sides_are_spokes_and_a_relic_is_not():
+    snr = _sky(twins=False)  # no negative twins: the sign-symmetry check sees nothing
+    relic = _arc(25.0, (20.0, 20.0), 20, 80)  # a relic 40-50 px from the source, its chord across the direction to it
+    snr[relic] = 4.0
+    assert not sign_symmetric_islands(snr, snr >= 3, -snr >= 3, beam_pixels=3.0)[0].any()
+    flagged, records = radial_islands(snr, snr >= 3, beam_pixels=3.0)
+    spokes = (_spoke(10, 1, 1) + _spoke(100, 1, 1)) > 0
+    assert flagged[spokes].all() and not flagged[relic].any()
+    assert len(records) == 2 and all(r["source_peak"] == 5000.0 and r["elongation"] >= 3 for r in records)
+
+
+def test_one_streak_a_faint_source_or_one_direction_is_not_enough():
+    snr = np.zeros((N, N))
+    snr[CENTRE] = 5000.0
+    snr += _spoke(10, +1, 5.0)
+    assert not radial_islands(snr, snr >= 3, beam_pixels=3.0)[0].any()  # a single streak: could be a relic
+    close = np.maximum(snr, _spoke(10 + RADIAL_MIN_ANGLE / 2, +1, 5.0, r0=40))  # a second streak, too close in direction
+    assert not radial_islands(close, close >= 3, beam_pixels=3.0)[0].any()
+    apart = np.maximum(snr, _spoke(10 + 2 * RADIAL_MIN_ANGLE, +1, 5.0, r0=40))  # the same, far enough apart
+    assert radial_islands(apart, apart >= 3, beam_pixels=3.0)[0].sum() == (apart >= 3).sum() - 1
+    faint = _sky(source=SOURCE_RATIO * 5.0 * 0.9, twins=False)  # the source is not 30 times brighter than the streaks
+    assert not radial_islands(faint, faint >= 3, beam_pixels=3.0)[0].any()
+
+
+def test_a_jet_that_holds_its_source_is_not_its_spoke():
+    snr = _sky(twins=False)
+    snr += _spoke(190, +1, 5.0, r0=0, r1=40) + _spoke(280, +1, 5.0, r0=0, r1=40)  # ridges through the source itself
+    snr[CENTRE] = 5000.0
+    flagged, _ = radial_islands(snr, snr >= 3, beam_pixels=3.0)
+    assert not flagged[CENTRE]
 
 
 def test_may_hold_artefacts_is_the_cheap_gate():
