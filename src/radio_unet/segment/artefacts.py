@@ -50,7 +50,7 @@ import numpy as np
 
 __all__ = ["SOURCE_RATIO", "AREA_RATIO", "STRENGTH_RATIO", "MARGIN_BEAMS", "RULE", "MAX_PIXELS", "may_hold_artefacts",
            "sign_symmetric_islands", "with_fringe", "RADIAL_ELONGATION", "RADIAL_MISS_BEAMS", "RADIAL_MIN_ISLANDS",
-           "RADIAL_MIN_ANGLE", "radial_islands"]
+           "RADIAL_MIN_ANGLE", "RADIAL_CHANCE", "radial_islands"]
 
 #: A source at least this many times brighter than an island (peak over the island's median) can make artefacts at
 #: the island's brightness: calibration errors leave residuals of ~1-3% of a source's peak.
@@ -68,11 +68,13 @@ RADIAL_ELONGATION = 3.0
 RADIAL_MISS_BEAMS = 1.0
 #: ... is a spoke of that source when at least this many such islands point at it ...
 RADIAL_MIN_ISLANDS = 2
-#: ... from directions at least this many degrees apart (two pieces of one streak do not count twice).
+#: ... from directions at least this many degrees apart (two pieces of one streak do not count twice), and that many
+#: alignments would happen by chance (among the image's elongated islands and bright sources) at most this often.
 RADIAL_MIN_ANGLE = 20.0
+RADIAL_CHANCE = 0.01
 #: The rule and its constants, for the signature of segment's outputs (a change makes finished outputs stale).
 RULE = (f"sign-symmetry {SOURCE_RATIO:g} {AREA_RATIO:g} {STRENGTH_RATIO:g} {MARGIN_BEAMS:g}; radial {RADIAL_ELONGATION:g} "
-        f"{RADIAL_MISS_BEAMS:g} {RADIAL_MIN_ISLANDS:d} {RADIAL_MIN_ANGLE:g}")
+        f"{RADIAL_MISS_BEAMS:g} {RADIAL_MIN_ISLANDS:d} {RADIAL_MIN_ANGLE:g} {RADIAL_CHANCE:g}")
 #: Larger images are not checked (their full-size working arrays, a second network pass in memory): cut them up.
 MAX_PIXELS = 8192 * 8192
 
@@ -164,19 +166,25 @@ def radial_islands(
     miss_beams: float = RADIAL_MISS_BEAMS,
     min_islands: int = RADIAL_MIN_ISLANDS,
     min_angle_deg: float = RADIAL_MIN_ANGLE,
+    chance: float = RADIAL_CHANCE,
 ) -> tuple[np.ndarray, list[dict]]:
     """The islands of ``above`` that are spokes of a bright source: straight streaks pointing at it from several sides.
 
     Calibration errors of a bright source leave radial streaks (spokes) around it, and the network need not call
     their negative halves diffuse in the negated image, which :func:`sign_symmetric_islands` relies on. A relic is
-    elongated too, but its long axis passing through a source 30 times brighter is a coincidence, and two such
-    islands around one source from different directions a far rarer one.
+    elongated too, but its long axis passing through a source 30 times brighter is a coincidence, and several such
+    islands around one source from different directions a rare one - unless the image holds many elongated
+    islands and many bright sources, so the number of alignments is compared with what chance gives.
 
     For each island of at least one beam area (median brightness ``b`` rms, at least 1) that does not contain the
     source: it is *radial* to a source brighter than ``source_ratio * b`` when the axis ratio of its pixels' second
     moments is at least ``elongation`` and its major axis, through its centroid, passes within ``miss_beams`` beams
-    of the source's brightest pixel. A source with at least ``min_islands`` radial islands whose directions (from
-    the source) lie at least ``min_angle_deg`` apart has all of them flagged.
+    (``m`` pixels) of the source's brightest pixel. An axis in a random direction does so with probability
+    ``(2 / pi) arcsin(m / D)`` (``D``: the centroid's distance from the source), so the alignments expected by
+    chance around a source are ``lam``, the sum of that over its elongated islands. A source's ``k`` radial islands
+    are flagged when ``k >= min_islands``, two of them lie at least ``min_angle_deg`` apart in direction, and ``k``
+    or more alignments would happen by chance (Poisson with mean ``lam``) with probability at most ``chance``
+    divided by the number of bright sources in the image.
 
     Parameters
     ----------
@@ -186,24 +194,29 @@ def radial_islands(
         The mask of the image (probability of diffuse emission >= threshold).
     beam_pixels : float
         Beam FWHM (major axis) in pixels.
-    source_ratio, elongation, miss_beams, min_islands, min_angle_deg : float
+    source_ratio, elongation, miss_beams, min_islands, min_angle_deg, chance : float
         The rule's constants (:data:`SOURCE_RATIO`, :data:`RADIAL_ELONGATION`, ...).
 
     Returns
     -------
     (numpy.ndarray, list of dict)
         The mask of the flagged islands and one record per island: ``pixels``, ``brightness`` (median, rms),
-        ``source_x``, ``source_y``, ``source_peak`` (rms), ``elongation``, ``miss_beams`` and ``direction_deg``.
+        ``source_x``, ``source_y``, ``source_peak`` (rms), ``elongation``, ``miss_beams``, ``direction_deg`` and
+        ``chance`` (the Poisson probability of that many alignments around the source).
 
     Examples
     --------
     >>> snr = np.zeros((80, 80)); snr[40, 40] = 5000.0                          # a bright source
-    >>> snr[40, 52:75] = 4.0; snr[10:30, 40] = 4.0; snr[60:64, 10:14] = 4.0    # two spokes and a blob
+    >>> snr[40, 52:75] = 4.0; snr[10:30, 40] = 4.0; snr[62:66, 10:14] = 4.0    # two spokes and a blob
+    >>> radial_islands(snr, snr >= 3, beam_pixels=3.0)[1]          # two alignments: 1.5% likely by chance
+    []
+    >>> snr[48:72, 40] = 4.0                                        # a third spoke
     >>> mask, records = radial_islands(snr, snr >= 3, beam_pixels=3.0)
-    >>> int(mask.sum()), sorted(r["direction_deg"] for r in records)
-    (43, [-90.0, 0.0])
+    >>> int(mask.sum()), sorted(r["direction_deg"] for r in records), records[0]["chance"]
+    (67, [-90.0, 0.0, 90.0], 0.0028)
     """
     from scipy import ndimage
+    from scipy.stats import poisson
 
     from ..islands import label_islands
 
@@ -216,11 +229,17 @@ def radial_islands(
     ids = np.arange(1, n + 1)
     strength = np.maximum(np.asarray(ndimage.median(snr, labels, ids), dtype=float).reshape(-1), 1.0)
     sources = _bright_sources(snr, source_ratio * strength.min())
+    if not sources:
+        return flagged, records
+    sy, sx, peaks = (np.asarray(column, dtype=float) for column in zip(*sources))
+    at_source = labels[sy.astype(int), sx.astype(int)]
+    m = miss_beams * beam_pixels
+    lam = np.zeros(len(sources))
     candidates: dict[int, list[tuple[int, dict]]] = {}
-    min_pixels = np.pi / (4 * np.log(2)) * beam_pixels**2
+    min_pixels = max(np.pi / (4 * np.log(2)) * beam_pixels**2, 3)
     for i, box in zip(ids, ndimage.find_objects(labels)):
         iy, ix = np.nonzero(labels[box] == i)
-        if iy.size < max(min_pixels, 3):
+        if iy.size < min_pixels:
             continue
         iy, ix = iy + box[0].start, ix + box[1].start
         cy, cx = iy.mean(), ix.mean()
@@ -230,25 +249,29 @@ def radial_islands(
             continue
         ux, uy = vectors[:, 1]
         b = strength[i - 1]
-        for k, (sy, sx, peak) in enumerate(sources):
-            if peak < source_ratio * b or labels[sy, sx] == i:
-                continue
-            miss = abs(ux * (sy - cy) - uy * (sx - cx)) / beam_pixels
-            if miss <= miss_beams:
-                candidates.setdefault(k, []).append((int(i), {
-                    "pixels": int(iy.size), "brightness": round(float(b), 2), "source_x": int(sx), "source_y": int(sy),
-                    "source_peak": round(float(peak), 1), "elongation": round(min(ratio, 1e6), 2),
-                    "miss_beams": round(float(miss), 2),
-                    "direction_deg": round(float(np.degrees(np.arctan2(cy - sy, cx - sx))), 1)}))
-    for found in candidates.values():
+        eligible = (peaks >= source_ratio * b) & (at_source != i)
+        distance = np.hypot(sy - cy, sx - cx)
+        lam += np.where(eligible, 2 / np.pi * np.arcsin(np.minimum(1.0, m / np.maximum(distance, 1e-9))), 0.0)
+        miss = np.abs(ux * (sy - cy) - uy * (sx - cx))
+        for k in np.flatnonzero(eligible & (miss <= m)):
+            candidates.setdefault(int(k), []).append((int(i), {
+                "pixels": int(iy.size), "brightness": round(float(b), 2), "source_x": int(sx[k]),
+                "source_y": int(sy[k]), "source_peak": round(float(peaks[k]), 1), "elongation": round(min(ratio, 1e6), 2),
+                "miss_beams": round(float(miss[k] / beam_pixels), 2),
+                "direction_deg": round(float(np.degrees(np.arctan2(cy - sy[k], cx - sx[k]))), 1)}))
+    spokes: set[int] = set()
+    for k, found in candidates.items():
         angles = np.radians([record["direction_deg"] for _, record in found])
         apart = np.degrees(np.abs(np.angle(np.exp(1j * (angles[:, None] - angles[None, :])))))
-        if len(found) < min_islands or not (apart >= min_angle_deg).any() and min_islands > 1:
+        p = float(poisson.sf(len(found) - 1, lam[k]))  # P(N >= k)
+        if len(found) < min_islands or (min_islands > 1 and not (apart >= min_angle_deg).any()) or p > chance / len(sources):
             continue
         for i, record in found:
-            if not flagged[labels == i].any():
-                flagged |= labels == i
-                records.append(record)
+            if i not in spokes:
+                spokes.add(i)
+                records.append({**record, "chance": float(f"{p:.2g}")})
+    if spokes:
+        flagged = np.isin(labels, sorted(spokes))
     return flagged, records
 
 

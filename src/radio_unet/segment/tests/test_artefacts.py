@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from radio_unet.io import RadioImage, Beam
-from radio_unet.segment.artefacts import (AREA_RATIO, RADIAL_MIN_ANGLE, SOURCE_RATIO, may_hold_artefacts,
+from radio_unet.segment.artefacts import (AREA_RATIO, RADIAL_CHANCE, RADIAL_MIN_ANGLE, SOURCE_RATIO, may_hold_artefacts,
                                           radial_islands, sign_symmetric_islands)
 from radio_unet.segment.run import _flag_artefacts
 
@@ -86,14 +86,29 @@ def _arc(radius: float, centre: tuple[float, float], a0: float, a1: float) -> np
 
 
 def test_radial_streaks_from_two_sides_are_spokes_and_a_relic_is_not():
-    snr = _sky(twins=False)  # no negative twins: the sign-symmetry check sees nothing
+    snr = _sky(twins=False) + _spoke(250, +1, 5.0)  # three spokes, no negative twins: the sign-symmetry check sees nothing
     relic = _arc(25.0, (20.0, 20.0), 20, 80)  # a relic 40-50 px from the source, its chord across the direction to it
     snr[relic] = 4.0
     assert not sign_symmetric_islands(snr, snr >= 3, -snr >= 3, beam_pixels=3.0)[0].any()
     flagged, records = radial_islands(snr, snr >= 3, beam_pixels=3.0)
-    spokes = (_spoke(10, 1, 1) + _spoke(100, 1, 1)) > 0
+    spokes = (_spoke(10, 1, 1) + _spoke(100, 1, 1) + _spoke(250, 1, 1)) > 0
     assert flagged[spokes].all() and not flagged[relic].any()
-    assert len(records) == 2 and all(r["source_peak"] == 5000.0 and r["elongation"] >= 3 for r in records)
+    assert len(records) == 3 and all(r["source_peak"] == 5000.0 and r["elongation"] >= 3 for r in records)
+    assert all(r["chance"] <= RADIAL_CHANCE for r in records)
+
+
+def test_chance_alignments_in_a_crowded_field_are_not_spokes():
+    """Hundreds of elongated islands and of bright sources: many axes pass near some source by chance."""
+    from scipy import ndimage
+
+    rng = np.random.default_rng(0)
+    snr = rng.normal(0.0, 1.0, (1024, 1024)).astype(np.float32)
+    snr[rng.integers(0, 1024, 150), rng.integers(0, 1024, 150)] = rng.uniform(40, 5000, 150)
+    above = ndimage.gaussian_filter(rng.normal(0.0, 1.0, snr.shape), (2, 8)) > 0.12  # ~900 islands, most elongated
+    flagged, _ = radial_islands(snr, above, beam_pixels=4.0)
+    assert not flagged.any()
+    unguarded, _ = radial_islands(snr, above, beam_pixels=4.0, chance=np.inf)  # counting alignments alone would
+    assert unguarded.sum() > 0.05 * above.sum()
 
 
 def test_one_streak_a_faint_source_or_one_direction_is_not_enough():
