@@ -112,8 +112,8 @@ def background_level(data: np.ndarray, *, max_pixels: int = 250_000) -> tuple[fl
 
 
 def box_background(data: np.ndarray, box: int, *, valid: np.ndarray, filter_size: int = 1):
-    """The noise of an image measured in boxes: photutils ``Background2D`` with a 3-sigma clip, the median as the
-    level and the MAD standard deviation as the rms (the statistics of :func:`background_level`, box by box).
+    """The noise of an image measured in boxes: photutils ``Background2D`` with astropy's ``SigmaClip(3)`` (standard
+    deviation, 5 iterations), the median as the level and the MAD standard deviation as the rms.
 
     Parameters
     ----------

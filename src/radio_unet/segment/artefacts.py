@@ -1,4 +1,4 @@
-"""Calibration artefacts around bright sources: the sign-symmetry check of ``segment``.
+"""Calibration artefacts around bright sources: the sign-symmetry check of ``segment``, then radial streaks.
 
 Sky emission is positive; the residual of a bright source calibrated with
 errors (spokes, rings, stripes) comes in positive and negative parts of
@@ -33,6 +33,12 @@ The constants were written down before the first measurement
 (docs/model.md, "Calibration artefacts: the sign-symmetry check") and have
 not been tuned.
 
+The network need not call the negative half of a spoke diffuse in the
+negated image, so the islands this rule leaves go through a second test,
+:func:`radial_islands` (docs/model.md, "Radial streaks"): straight islands
+whose long axes point at a bright source from two or more directions, more
+often than chance alignment among the image's islands and sources explains.
+
 Examples
 --------
 >>> import numpy as np
@@ -66,14 +72,14 @@ MARGIN_BEAMS = 2.0
 RADIAL_ELONGATION = 3.0
 #: ... whose major axis, drawn through its centroid, passes within this many beams of a bright source ...
 RADIAL_MISS_BEAMS = 1.0
-#: ... is a spoke of that source when at least this many such islands point at it ...
+#: ... is a spoke of that source when such islands point at it from at least this many directions ...
 RADIAL_MIN_ISLANDS = 2
-#: ... from directions at least this many degrees apart (two pieces of one streak do not count twice), and that many
-#: alignments would happen by chance (among the image's elongated islands and bright sources) at most this often.
+#: ... at least this many degrees apart (closer ones are one direction: two pieces of one streak count once), and that
+#: many alignments would happen by chance (among the image's elongated islands and bright sources) at most this often.
 RADIAL_MIN_ANGLE = 20.0
 RADIAL_CHANCE = 0.01
 #: The rule and its constants, for the signature of segment's outputs (a change makes finished outputs stale).
-RULE = (f"sign-symmetry {SOURCE_RATIO:g} {AREA_RATIO:g} {STRENGTH_RATIO:g} {MARGIN_BEAMS:g}; radial {RADIAL_ELONGATION:g} "
+RULE = (f"sign-symmetry {SOURCE_RATIO:g} {AREA_RATIO:g} {STRENGTH_RATIO:g} {MARGIN_BEAMS:g}; radial directions {RADIAL_ELONGATION:g} "
         f"{RADIAL_MISS_BEAMS:g} {RADIAL_MIN_ISLANDS:d} {RADIAL_MIN_ANGLE:g} {RADIAL_CHANCE:g}")
 #: Larger images are not checked (their full-size working arrays, a second network pass in memory): cut them up.
 MAX_PIXELS = 8192 * 8192
@@ -181,10 +187,12 @@ def radial_islands(
     moments is at least ``elongation`` and its major axis, through its centroid, passes within ``miss_beams`` beams
     (``m`` pixels) of the source's brightest pixel. An axis in a random direction does so with probability
     ``(2 / pi) arcsin(m / D)`` (``D``: the centroid's distance from the source), so the alignments expected by
-    chance around a source are ``lam``, the sum of that over its elongated islands. A source's ``k`` radial islands
-    are flagged when ``k >= min_islands``, two of them lie at least ``min_angle_deg`` apart in direction, and ``k``
-    or more alignments would happen by chance (Poisson with mean ``lam``) with probability at most ``chance``
-    divided by the number of bright sources in the image.
+    chance around a source are ``lam``, the sum of that over its elongated islands. A source's radial islands lie in
+    ``k`` directions (islands less than ``min_angle_deg`` apart, as seen from the source, are one direction: the
+    pieces of one streak count once); they are flagged when ``k >= min_islands`` and ``k`` or more alignments would
+    happen by chance (Poisson with mean ``lam``) with probability at most ``chance`` divided by the number of bright
+    sources in the image. A jet and counter-jet that the network calls diffuse, detached from their core, are
+    removed too: a radio galaxy's, not diffuse cluster emission.
 
     Parameters
     ----------
@@ -261,10 +269,9 @@ def radial_islands(
                 "direction_deg": round(float(np.degrees(np.arctan2(cy - sy[k], cx - sx[k]))), 1)}))
     spokes: set[int] = set()
     for k, found in candidates.items():
-        angles = np.radians([record["direction_deg"] for _, record in found])
-        apart = np.degrees(np.abs(np.angle(np.exp(1j * (angles[:, None] - angles[None, :])))))
-        p = float(poisson.sf(len(found) - 1, lam[k]))  # P(N >= k)
-        if len(found) < min_islands or (min_islands > 1 and not (apart >= min_angle_deg).any()) or p > chance / len(sources):
+        directions = _directions([record["direction_deg"] for _, record in found], min_angle_deg)
+        p = float(poisson.sf(directions - 1, lam[k]))  # P(N >= directions)
+        if directions < min_islands or p > chance / len(sources):
             continue
         for i, record in found:
             if i not in spokes:
@@ -273,6 +280,22 @@ def radial_islands(
     if spokes:
         flagged = np.isin(labels, sorted(spokes))
     return flagged, records
+
+
+def _directions(angles_deg, min_angle_deg: float) -> int:
+    """How many distinct directions ``angles_deg`` hold: angles closer than ``min_angle_deg`` (on the circle, chained)
+    are one direction, so the pieces of one streak count once.
+
+    Examples
+    --------
+    >>> _directions([0.0, 5.0, 12.0, 90.0, 355.0], 20.0)
+    2
+    """
+    from scipy.sparse.csgraph import connected_components
+
+    a = np.radians(np.asarray(angles_deg, dtype=float))
+    apart = np.degrees(np.abs(np.angle(np.exp(1j * (a[:, None] - a[None, :])))))
+    return int(connected_components(apart < min_angle_deg, directed=False)[0])
 
 
 class _Ring:

@@ -211,8 +211,9 @@ def segment_file(
         ``background_sigma``, ``noise_variation`` (the fitted noise surface's max / min) and ``noise_flattening``
         ('off', 'not needed', 'done' or why it was skipped), ``artefact_check`` (what the check did: 'off',
         'not needed', 'done' or why it was skipped), ``artefacts`` (a
-        record per island removed:
-        :func:`~radio_unet.segment.artefacts.sign_symmetric_islands`) and,
+        record per island removed, ``test`` naming which test removed it:
+        :func:`~radio_unet.segment.artefacts.sign_symmetric_islands` or
+        :func:`~radio_unet.segment.artefacts.radial_islands`) and,
         when there are some, ``artefacts_reg`` (their outlines).
     """
     segmenter = cached_segmenter(str(model), backend, device, precision, bool(tta), bool(compile), calibration)

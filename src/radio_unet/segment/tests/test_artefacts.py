@@ -124,12 +124,42 @@ def test_one_streak_a_faint_source_or_one_direction_is_not_enough():
     assert not radial_islands(faint, faint >= 3, beam_pixels=3.0)[0].any()
 
 
-def test_a_jet_that_holds_its_source_is_not_its_spoke():
-    snr = _sky(twins=False)
-    snr += _spoke(190, +1, 5.0, r0=0, r1=40) + _spoke(280, +1, 5.0, r0=0, r1=40)  # ridges through the source itself
+def test_an_island_that_holds_its_source_is_not_its_spoke():
+    snr = _sky(twins=False) + _spoke(250, +1, 5.0)
+    jet = _spoke(190, +1, 5.0, r0=0, r1=40) > 0  # a straight ridge starting at the source itself
+    snr = np.maximum(snr, np.where(jet, 5.0, 0.0))
     snr[CENTRE] = 5000.0
-    flagged, _ = radial_islands(snr, snr >= 3, beam_pixels=3.0)
-    assert not flagged[CENTRE]
+    flagged, records = radial_islands(snr, snr >= 3, beam_pixels=3.0)
+    assert len(records) == 3 and not flagged[jet].any()
+
+
+def test_pieces_of_one_streak_count_as_one_direction():
+    snr = np.zeros((N, N))
+    snr[CENTRE] = 5000.0
+    snr += _spoke(10, +1, 5.0, r0=20, r1=38) + _spoke(10, +1, 5.0, r0=42, r1=60)  # one streak, broken in two
+    assert not radial_islands(snr, snr >= 3, beam_pixels=3.0)[0].any()
+    snr += _spoke(100, +1, 5.0) + _spoke(250, +1, 5.0)  # two more directions: three in all
+    assert radial_islands(snr, snr >= 3, beam_pixels=3.0)[1][0]["chance"] <= RADIAL_CHANCE
+
+
+def test_the_chance_level_is_shared_among_the_bright_sources():
+    snr = _sky(twins=False) + _spoke(250, +1, 5.0)
+    _, records = radial_islands(snr, snr >= 3, beam_pixels=3.0)
+    p = records[0]["chance"]
+    assert radial_islands(snr, snr >= 3, beam_pixels=3.0, chance=1.01 * p)[1]
+    crowded = snr.copy()
+    crowded[2, 2:122:6] = 1000.0  # 20 more bright sources far from the spokes' axes
+    assert not radial_islands(crowded, snr >= 3, beam_pixels=3.0, chance=1.01 * p)[1]
+
+
+def test_islands_smaller_than_a_beam_are_not_counted():
+    snr = np.zeros((N, N))
+    snr[CENTRE] = 5000.0
+    for angle in np.radians([10, 100, 250]):  # 1-px streaks of 20 px: under the beam area of a 5-px beam (28 px)
+        r = np.arange(30, 50)
+        snr[np.round(CENTRE[0] + r * np.sin(angle)).astype(int), np.round(CENTRE[1] + r * np.cos(angle)).astype(int)] = 5.0
+    assert not radial_islands(snr, snr >= 3, beam_pixels=5.0)[0].any()
+    assert radial_islands(snr, snr >= 3, beam_pixels=2.0)[0].any()  # the same pieces are islands of a 2-px beam
 
 
 def test_may_hold_artefacts_is_the_cheap_gate():
