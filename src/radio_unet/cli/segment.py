@@ -36,8 +36,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "emission everywhere" % OFFSET_WARNING)
     parser.add_argument("--no-artefact-check", dest="artefact_check", action="store_false",
                         help="keep islands that the negated image repeats around a bright source, and straight "
-                             "streaks pointing at one from several sides (more than chance explains) (by default they are removed as calibration "
-                             "artefacts and outlined in <stem>.artefacts.reg)")
+                             "streaks pointing at one from more sides than chance explains (by default they are "
+                             "removed as calibration artefacts and outlined in <stem>.artefacts.reg)")
     parser.add_argument("--no-flatten", dest="flatten_noise", action="store_false",
                         help="give the network the image as it is even where its noise changes across the field (by "
                              "default a smooth fit to the noise, e.g. of a primary-beam-corrected pointing, is divided "

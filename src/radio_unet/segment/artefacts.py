@@ -125,29 +125,19 @@ def sign_symmetric_islands(
         ``brightness`` (its median, rms), ``source_x``, ``source_y``, ``source_peak`` (rms), ``twin_pixels`` and
         ``twin_brightness``.
     """
-    from scipy import ndimage  # here, not at the top: segment imports this module for every image, scipy.ndimage
-
-    from ..islands import label_islands  # only for the images that hold a bright source and something called diffuse
-
     flagged = np.zeros(above.shape, bool)
     records: list[dict] = []
     if not above.any() or not above_negated.any():
         return flagged, records
-    snr = np.nan_to_num(np.asarray(snr, dtype=np.float32), nan=0.0)
-    labels, n = label_islands(above)
-    ids = np.arange(1, n + 1)
-    strength = np.maximum(np.asarray(ndimage.median(snr, labels, ids), dtype=float).reshape(-1), 1.0)
-    sources = _bright_sources(snr, source_ratio * strength.min())
+    snr, labels, strength, sources = _islands_and_sources(snr, above, source_ratio)
     if not sources:
         return flagged, records
     ty, tx = np.nonzero(above_negated)
     twin_snr = -snr[ty, tx]
     rings = [_Ring(ty, tx, twin_snr, y, x) for y, x, _ in sources]  # the twins sorted by distance, once per source
     margin = margin_beams * beam_pixels
-    for i, box in zip(ids, ndimage.find_objects(labels)):
+    for i, iy, ix in _island_pixels(labels):
         b = strength[i - 1]
-        iy, ix = np.nonzero(labels[box] == i)
-        iy, ix = iy + box[0].start, ix + box[1].start
         for (sy, sx, peak), ring in zip(sources, rings):
             if peak < source_ratio * b:
                 continue
@@ -223,20 +213,13 @@ def radial_islands(
     >>> int(mask.sum()), sorted(r["direction_deg"] for r in records), records[0]["chance"]
     (67, [-90.0, 0.0, 90.0], 0.0028)
     """
-    from scipy import ndimage
     from scipy.stats import poisson
-
-    from ..islands import label_islands
 
     flagged = np.zeros(above.shape, bool)
     records: list[dict] = []
     if not above.any():
         return flagged, records
-    snr = np.nan_to_num(np.asarray(snr, dtype=np.float32), nan=0.0)
-    labels, n = label_islands(above)
-    ids = np.arange(1, n + 1)
-    strength = np.maximum(np.asarray(ndimage.median(snr, labels, ids), dtype=float).reshape(-1), 1.0)
-    sources = _bright_sources(snr, source_ratio * strength.min())
+    _, labels, strength, sources = _islands_and_sources(snr, above, source_ratio)
     if not sources:
         return flagged, records
     sy, sx, peaks = (np.asarray(column, dtype=float) for column in zip(*sources))
@@ -245,11 +228,9 @@ def radial_islands(
     lam = np.zeros(len(sources))
     candidates: dict[int, list[tuple[int, dict]]] = {}
     min_pixels = max(np.pi / (4 * np.log(2)) * beam_pixels**2, 3)
-    for i, box in zip(ids, ndimage.find_objects(labels)):
-        iy, ix = np.nonzero(labels[box] == i)
+    for i, iy, ix in _island_pixels(labels):
         if iy.size < min_pixels:
             continue
-        iy, ix = iy + box[0].start, ix + box[1].start
         cy, cx = iy.mean(), ix.mean()
         values, vectors = np.linalg.eigh(np.cov(np.stack([ix - cx, iy - cy])))
         ratio = float(np.sqrt(values[1] / values[0])) if values[0] > 1e-12 else np.inf
@@ -331,6 +312,31 @@ def with_fringe(flagged: np.ndarray, above: np.ndarray, *, beam_pixels: float) -
     r = max(1, int(round(beam_pixels)))
     y, x = np.mgrid[-r : r + 1, -r : r + 1]
     return flagged | (ndimage.binary_dilation(flagged, structure=x * x + y * y <= r * r) & ~above)
+
+
+def _islands_and_sources(snr: np.ndarray, above: np.ndarray, source_ratio: float):
+    """What both tests start from: ``snr`` with NaN as 0, the labelled islands of ``above``, each island's median
+    brightness (at least 1 rms; island ``i`` at index ``i - 1``) and the sources bright enough to make artefacts at
+    the faintest island's level (:func:`_bright_sources`)."""
+    from scipy import ndimage  # here, not at the top: segment imports this module for every image, scipy.ndimage
+
+    from ..islands import label_islands  # only for the images that hold a bright source and something called diffuse
+
+    snr = np.nan_to_num(np.asarray(snr, dtype=np.float32), nan=0.0)
+    labels, n = label_islands(above)
+    strength = np.maximum(np.asarray(ndimage.median(snr, labels, np.arange(1, n + 1)), dtype=float).reshape(-1), 1.0)
+    return snr, labels, strength, _bright_sources(snr, source_ratio * strength.min())
+
+
+def _island_pixels(labels: np.ndarray):
+    """``(i, iy, ix)``: each island's label and the coordinates of its pixels in the whole image."""
+    from scipy import ndimage
+
+    for i, box in enumerate(ndimage.find_objects(labels), start=1):
+        if box is None:
+            continue
+        iy, ix = np.nonzero(labels[box] == i)
+        yield i, iy + box[0].start, ix + box[1].start
 
 
 def _bright_sources(snr: np.ndarray, level: float) -> list[tuple[int, int, float]]:
